@@ -1,1 +1,3 @@
-//! jicofo
+//! jicofo-rs: a Jitsi Meet conference focus.
+
+pub mod xml;
