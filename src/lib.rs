@@ -1,1 +1,2 @@
 //! jicofo
+pub mod conn;
