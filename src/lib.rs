@@ -1,3 +1,5 @@
 //! jicofo-rs: a Jitsi Meet conference focus.
 
+pub mod config;
+pub mod conn;
 pub mod xml;

@@ -1,0 +1,2 @@
+//! XMPP stream connections (sans-IO).
+pub mod sasl;
