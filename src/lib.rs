@@ -1,1 +1,3 @@
 //! jicofo
+
+pub mod config;
