@@ -769,6 +769,11 @@ mod tests {
         assert!(c.user_password.is_none());
         let c = build(&["--port=1", "--port", "2"], None).unwrap();
         assert_eq!(c.component_port, 2);
+        let c = build(&["--port", "1", "--port=3"], None).unwrap();
+        assert_eq!(c.component_port, 3);
+        // A later empty value clears an earlier one, as in the Java loop.
+        let c = build(&["--user_password=pw", "--user_password="], None).unwrap();
+        assert!(c.user_password.is_none());
     }
 
     #[test]
