@@ -165,7 +165,7 @@ pub fn require_tools(what: &str, names: &[&str]) {
         .collect();
     assert!(
         missing.is_empty(),
-        "{what} needs {} but it is not in PATH: {INSTALL_HINT}",
+        "{what} needs {}, not found in PATH: {INSTALL_HINT}",
         missing.join(", ")
     );
 }

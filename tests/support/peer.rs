@@ -109,8 +109,12 @@ pub struct Peer {
 impl Peer {
     /// Starts a participant against `prosody` and waits for `connected`.
     /// Panics with the failure and the peer's log otherwise.
+    #[track_caller]
     pub fn spawn(prosody: &Prosody, login: Login) -> Peer {
-        Peer::try_spawn(prosody, login).unwrap_or_else(|e| panic!("{e}"))
+        match Peer::try_spawn(prosody, login) {
+            Ok(peer) => peer,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// Like [`Peer::spawn`], but a login that fails is an `Err` with the
@@ -210,13 +214,8 @@ impl Peer {
             }
             other => {
                 let what = match &other {
-                    Some(ev) if ev.is_event("fatal") => {
-                        format!(
-                            "{} ({})",
-                            ev["error"].as_str().unwrap_or("?"),
-                            os::INSTALL_HINT
-                        )
-                    }
+                    // The agent's own message names the install script.
+                    Some(ev) if ev.is_event("fatal") => ev["error"].as_str().unwrap_or("?").into(),
                     Some(ev) => format!("got {ev}"),
                     None => format!("no `connected` within {:?}", login.connect_timeout),
                 };
@@ -283,6 +282,7 @@ impl Peer {
     /// Sends a command and waits for its reply (for the command's `timeout`
     /// plus 5 s, default 15 s). Panics if the agent does not reply at all;
     /// XMPP-level failures are in the reply (`type` `error`, `timeout`, …).
+    #[track_caller]
     pub fn request(&mut self, cmd: Json) -> Json {
         let secs = cmd["timeout"].as_f64().unwrap_or(10.0);
         let name = cmd.str_of("cmd").unwrap_or("?").to_string();
@@ -338,6 +338,7 @@ impl Peer {
 
     /// Like [`Peer::wait_event`], but panics with `what` and the recent
     /// events when nothing matches in time.
+    #[track_caller]
     pub fn expect_event(
         &mut self,
         what: &str,
