@@ -465,6 +465,14 @@ impl<'a> El<'a> {
         self.attr(name)
     }
 
+    /// The default namespace this element declares itself (`xmlns='…'`).
+    pub fn declared_ns(&self) -> Option<&'a str> {
+        self.attr_list()
+            .iter()
+            .find(|a| a.decl && self.s(a.qname) == "xmlns")
+            .map(|a| self.s(a.value))
+    }
+
     /// All attributes except namespace declarations, raw.
     pub fn raw_attrs(&self) -> impl Iterator<Item = RawAttr<'a>> + 'a {
         let el = *self;

@@ -1,0 +1,1 @@
+//! The c2s client stream (placeholder until the client machine lands).
