@@ -2,4 +2,8 @@
 
 pub mod config;
 pub mod conn;
+pub mod core;
+pub mod focus;
+pub mod shell;
+pub mod util;
 pub mod xml;

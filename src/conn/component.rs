@@ -68,6 +68,20 @@ pub enum ComponentState {
     Closed,
 }
 
+impl ComponentState {
+    /// The state's name, for log lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ComponentState::Idle => "Idle",
+            ComponentState::AwaitHeader { .. } => "AwaitHeader",
+            ComponentState::AwaitHandshake { .. } => "AwaitHandshake",
+            ComponentState::Ready => "Ready",
+            ComponentState::Closing { .. } => "Closing",
+            ComponentState::Closed => "Closed",
+        }
+    }
+}
+
 /// The component stream machine.
 #[derive(Debug)]
 pub struct ComponentConn {
@@ -122,7 +136,12 @@ impl ComponentConn {
 
     fn set_state(&mut self, new: ComponentState) {
         if std::mem::discriminant(&self.state) != std::mem::discriminant(&new) {
-            log::debug!("component {}: {:?} => {:?}", self.opts.jid, self.state, new);
+            log::debug!(
+                "component {}: {} => {}",
+                self.opts.jid,
+                self.state.name(),
+                new.name()
+            );
         }
         self.state = new;
     }

@@ -86,3 +86,25 @@ pub enum ConnEvent {
         jid: String,
     },
 }
+
+/// Which of the two streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnId {
+    /// The XEP-0114 component `focus.<domain>`.
+    Component,
+    /// The c2s client `focus@<user_domain>`.
+    Client,
+}
+
+impl ConnId {
+    /// Both streams, in a fixed order (array index = `as usize`).
+    pub const ALL: [ConnId; 2] = [ConnId::Component, ConnId::Client];
+
+    /// Lowercase name for log lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnId::Component => "component",
+            ConnId::Client => "client",
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Small pieces the core shares: the seeded random generator.
+
+pub mod rng;
