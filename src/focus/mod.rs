@@ -4,6 +4,8 @@
 
 use std::time::Instant;
 
+pub mod iq_tracker;
+
 use crate::conn::ConnId;
 use crate::xml::El;
 
