@@ -21,6 +21,7 @@ pub mod component;
 pub mod keepalive;
 pub mod sasl;
 pub mod stream;
+pub mod tls;
 
 use crate::xml::FramerError;
 pub use stream::{StreamCondition, StreamError};
