@@ -183,6 +183,7 @@ pub(crate) mod test_pki {
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
         IsCa, KeyPair, KeyUsagePurpose,
     };
+    use rustls::crypto::CryptoProvider;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     use rustls::server::{ClientHello, ResolvesServerCert};
     use rustls::sign::CertifiedKey;
@@ -218,8 +219,17 @@ pub(crate) mod test_pki {
 
         /// A rustls server config with a certificate for `names` signed by this CA.
         pub fn server_config(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
+            self.server_config_with(rustls::crypto::ring::default_provider(), names)
+        }
+
+        /// Like [`TestCa::server_config`], with the given crypto provider.
+        pub fn server_config_with(
+            &self,
+            provider: CryptoProvider,
+            names: &[&str],
+        ) -> Arc<rustls::ServerConfig> {
             let (cert, key) = self.issue(names);
-            server_config_for(cert, key)
+            server_config_for(provider, cert, key)
         }
 
         /// Like [`TestCa::server_config`], but the server signs its handshake
@@ -228,7 +238,7 @@ pub(crate) mod test_pki {
         pub fn server_config_with_wrong_key(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
             let (cert, _) = self.issue(names);
             let (_, other_key) = self.issue(names);
-            server_config_for(cert, other_key)
+            server_config_for(rustls::crypto::ring::default_provider(), cert, other_key)
         }
 
         fn issue(&self, names: &[&str]) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
@@ -255,10 +265,11 @@ pub(crate) mod test_pki {
     }
 
     fn server_config_for(
+        provider: CryptoProvider,
         cert: CertificateDer<'static>,
         key: PrivateKeyDer<'static>,
     ) -> Arc<rustls::ServerConfig> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(provider);
         let signing_key = provider.key_provider.load_private_key(key).unwrap();
         let certified = Arc::new(CertifiedKey::new(vec![cert], signing_key));
         let config = rustls::ServerConfig::builder_with_provider(provider)
