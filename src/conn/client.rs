@@ -459,7 +459,7 @@ impl ClientConn {
         }
     }
 
-    /// The current state.
+    /// The current state (without the data the machine keeps in it).
     pub fn state(&self) -> ClientState {
         self.state.public()
     }
@@ -527,7 +527,8 @@ impl ClientConn {
 
     /// Handles everything received so far: runs TLS, the handshake, and
     /// once ready hands application stanzas to `sink`. An `Err` ends the
-    /// stream (any closing bytes are queued in the output).
+    /// stream: send what [`ClientConn::output`] still holds (a stream error,
+    /// a TLS alert), then close the socket. After the end, input is ignored.
     pub fn process(&mut self, now: Instant, mut sink: impl FnMut(El<'_>)) -> Result<(), ConnError> {
         loop {
             if matches!(self.state, State::Idle | State::Closed) {
