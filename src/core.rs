@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::conn::client::{ClientConn, ClientOptions};
+use crate::conn::client::{ClientConn, ClientOptions, ClientState};
 use crate::conn::component::{ComponentConn, ComponentOptions};
 use crate::conn::{ConnError, ConnEvent, ConnId, StreamCondition};
 use crate::focus::{Focus, FocusConfig};
@@ -372,7 +372,7 @@ impl Core {
                 self.component.state(),
                 ComponentState::Closed | ComponentState::Idle
             ),
-            ConnId::Client => self.client.is_ready(),
+            ConnId::Client => !matches!(self.client.state(), ClientState::Closed | ClientState::Idle),
         }
     }
 

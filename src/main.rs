@@ -10,6 +10,7 @@ use jicofo::config::{self, CliAction, CliArgs, Config};
 use jicofo::conn::client::ClientOptions;
 use jicofo::conn::component::ComponentOptions;
 use jicofo::conn::keepalive::KeepAliveConfig;
+use jicofo::conn::tls::{self, RootChoice};
 use jicofo::core::{Core, CoreConfig};
 use jicofo::focus::FocusConfig;
 
@@ -135,13 +136,28 @@ fn run() -> i32 {
     }
 }
 
-/// Placeholder TLS settings until the client stream lands: no trusted roots.
-fn tls_config(_cfg: &Config) -> Result<Arc<rustls::ClientConfig>, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    Ok(Arc::new(cfg))
+/// TLS settings of the client stream: `--ca_file`, else the system roots;
+/// the seed-era always-trust property turns verification off, loudly.
+fn tls_config(cfg: &Config) -> Result<Arc<rustls::ClientConfig>, String> {
+    let roots = if cfg.always_trust {
+        log::warn!(
+            "org.jitsi.jicofo.ALWAYS_TRUST_MODE_ENABLED=true: the XMPP server's certificate is NOT verified; \
+             anyone on the path to {} can read and change the focus's traffic",
+            cfg.host
+        );
+        RootChoice::TrustAnything
+    } else if let Some(path) = &cfg.ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read --ca_file {}: {e}", path.display()))?;
+        RootChoice::CaPem(pem)
+    } else {
+        let (roots, errors) = tls::load_system_roots();
+        for e in errors {
+            log::debug!("system certificate store: {e}");
+        }
+        RootChoice::System(roots)
+    };
+    tls::client_config(roots).map_err(|e| match &cfg.ca_file {
+        Some(p) => format!("--ca_file {}: {e}", p.display()),
+        None => e,
+    })
 }

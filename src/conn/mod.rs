@@ -21,6 +21,7 @@ pub mod component;
 pub mod keepalive;
 pub mod sasl;
 pub mod stream;
+pub mod tls;
 
 use crate::xml::FramerError;
 pub use stream::{StreamCondition, StreamError};
@@ -36,6 +37,10 @@ pub enum ConnError {
     Protocol(String),
     /// The server ended the stream with a stream error.
     Stream(StreamError),
+    /// The server declined a login step for a reason that may pass (a
+    /// temporary authentication failure, a refused resource binding):
+    /// worth retrying later.
+    Refused(String),
     /// The server closed the stream or the TCP connection.
     Closed,
     /// The server stopped answering (a handshake step or the keep-alive).
@@ -68,6 +73,7 @@ impl std::fmt::Display for ConnError {
             ConnError::Malformed(m) => write!(f, "the server sent unreadable XML: {m}"),
             ConnError::Protocol(m) => write!(f, "the server broke the protocol: {m}"),
             ConnError::Stream(e) => write!(f, "the server closed the stream with error {e}"),
+            ConnError::Refused(m) => write!(f, "the server refused the login for now: {m}"),
             ConnError::Closed => f.write_str("the server closed the connection"),
             ConnError::Timeout(what) => write!(f, "the server did not answer in time ({what})"),
             ConnError::Fatal(m) => f.write_str(m),
