@@ -2,4 +2,5 @@
 
 pub mod config;
 pub mod conn;
+pub mod stanza;
 pub mod xml;
