@@ -332,6 +332,18 @@ mod tests {
     }
 
     #[test]
+    fn error_child_must_be_in_the_stanza_namespace() {
+        let xml = "<iq type='error' id='1'><error xmlns='jitsi:colibri2' reason='x'/>\
+            <error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+            </error></iq>";
+        with(xml, ns::COMPONENT, |el| {
+            let iq = Iq::parse(el).unwrap();
+            assert!(iq.payload_is("error", ns::COLIBRI2));
+            assert_eq!(iq.error().unwrap().condition, Condition::ResourceConstraint);
+        });
+    }
+
+    #[test]
     fn error_iq_without_error_child_is_still_an_error() {
         with("<iq type='error' id='1'/>", ns::CLIENT, |el| {
             let e = Iq::parse(el).unwrap().error().unwrap();

@@ -136,6 +136,10 @@ mod tests {
                 assert_eq!(m.from, None);
             },
         );
+        // On the component stream the body is in the component namespace.
+        with("<message><body>c</body></message>", ns::COMPONENT, |el| {
+            assert_eq!(Message::parse(el).unwrap().body().as_deref(), Some("c"));
+        });
         // A body in a foreign namespace is not the message body.
         with(
             "<message><body xmlns='urn:x'>no</body></message>",
