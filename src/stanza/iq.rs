@@ -185,7 +185,7 @@ pub fn write_error_reply(
         from,
         request.from.as_deref(),
     );
-    if let Some(p) = request.payload {
+    if let Some(p) = request.payload.filter(|p| echoable(*p, 1)) {
         // The reply is written without xmlns, so it lives in the same stream
         // namespace as the request; `copy` adds xmlns where the payload
         // differs from it.
@@ -193,6 +193,25 @@ pub fn write_error_reply(
     }
     err.write(&mut w);
     w.end();
+}
+
+/// How deep an echoed payload may nest: the writer holds at most 32 open
+/// elements (and panics beyond), the parser accepts 64, and the echo sits
+/// inside `<iq>`.
+const MAX_ECHO_DEPTH: usize = 31;
+
+/// Whether `XmlWriter::copy` reproduces `el` as well-formed XML inside our
+/// reply. Two things can stop it: nesting deeper than the writer holds, and a
+/// qualified attribute (`p:a`) whose prefix may be declared on an ancestor
+/// we do not copy. The echo is optional (RFC 6120 §8.3.1), so a payload that
+/// fails either check is left out rather than risk a panic or a reply the
+/// server rejects as not well-formed.
+fn echoable(el: El<'_>, depth: usize) -> bool {
+    depth <= MAX_ECHO_DEPTH
+        && el.raw_attrs().all(|a| {
+            !a.name.contains(':') || a.name.starts_with("xmlns:") || a.name.starts_with("xml:")
+        })
+        && el.children().all(|c| echoable(c, depth + 1))
 }
 
 /// Writes an error IQ without echoing anything: for requests we could not
@@ -441,6 +460,40 @@ mod tests {
             assert!(iq.payload_is("conference", ns::FOCUS));
             assert_eq!(iq.error(), Some(err.clone()));
         });
+    }
+
+    #[test]
+    fn error_reply_leaves_out_payloads_it_cannot_copy_faithfully() {
+        let err = StanzaError::new(Condition::BadRequest);
+        let reply = |xml: &str| {
+            let mut out = Vec::new();
+            with(xml, ns::CLIENT, |el| {
+                write_error_reply(&mut out, &Iq::parse(el).unwrap(), None, &err);
+            });
+            s(out)
+        };
+        let bare = "<iq type='error' id='1'><error type='modify'>\
+            <bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>";
+        // Deeper than the writer can nest: echoing would panic.
+        let deep = format!(
+            "<iq type='get' id='1'>{}{}</iq>",
+            "<a>".repeat(40),
+            "</a>".repeat(40)
+        );
+        assert_eq!(reply(&deep), bare);
+        // Exactly as deep as it can nest: echoed.
+        let fits = format!(
+            "<iq type='get' id='1'>{}{}</iq>",
+            "<a>".repeat(31),
+            "</a>".repeat(31)
+        );
+        assert!(reply(&fits).starts_with("<iq type='error' id='1'><a><a>"));
+        // A prefixed attribute declared on the <iq>: the copy would be unbound.
+        let prefixed = "<iq xmlns:p='urn:p' type='get' id='1'><q xmlns='urn:q' p:a='1'/></iq>";
+        assert_eq!(reply(prefixed), bare);
+        // xml:lang needs no declaration and is echoed.
+        let lang = "<iq type='get' id='1'><q xmlns='urn:q' xml:lang='en'/></iq>";
+        assert!(reply(lang).contains("<q xmlns='urn:q' xml:lang='en'/>"));
     }
 
     #[test]
