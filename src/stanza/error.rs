@@ -8,6 +8,7 @@
 //! `redirect` or `gone` condition may carry, are not kept: nothing we do acts
 //! on them.
 
+use super::is_xml_name;
 use crate::xml::doc::unescape;
 use crate::xml::{El, XmlWriter, ns};
 
@@ -210,7 +211,7 @@ impl Condition {
 }
 
 /// An application-specific condition: a child of `<error/>` outside the
-/// stanzas namespace, e.g. `<session-invalid xmlns='http://jitsi.org/protocol/focus'/>`
+/// stanzas namespace (children whose name is not an XML name are ignored), e.g. `<session-invalid xmlns='http://jitsi.org/protocol/focus'/>`
 /// or `<error xmlns='jitsi:colibri2' reason='conference_not_found'/>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppCondition {
@@ -295,9 +296,11 @@ impl StanzaError {
         if let Some(t) = &self.text {
             w.start_ns("text", ns::STANZAS).text(t).end();
         }
-        for a in &self.app {
+        // A name that is not an XML name would make the whole stanza
+        // malformed and cost us the stream; such a condition is dropped.
+        for a in self.app.iter().filter(|a| is_xml_name(&a.name)) {
             w.start_ns(&a.name, &a.ns);
-            for (k, v) in &a.attrs {
+            for (k, v) in a.attrs.iter().filter(|(k, _)| is_xml_name(k)) {
                 w.attr(k, v);
             }
             w.end();
@@ -323,7 +326,7 @@ impl StanzaError {
                 } else if condition.is_none() {
                     condition = Some(Condition::from_name(c.name()));
                 }
-            } else {
+            } else if is_xml_name(c.name()) {
                 app.push(app_condition(c));
             }
         }
@@ -344,10 +347,10 @@ impl StanzaError {
 fn app_condition(el: El<'_>) -> AppCondition {
     let attrs = el
         .raw_attrs()
-        // Only unprefixed attributes: this drops prefixed namespace
+        // Only unprefixed, well-formed names: this drops prefixed namespace
         // declarations (`raw_attrs` keeps them) and qualified attributes,
         // which could not be written back without their declarations.
-        .filter(|a| !a.name.contains(':'))
+        .filter(|a| is_xml_name(a.name))
         .map(|a| {
             // A value with an unknown entity is kept raw: better a visible
             // oddity in a log than a silently missing reason.
@@ -357,7 +360,9 @@ fn app_condition(el: El<'_>) -> AppCondition {
         .collect();
     AppCondition {
         name: el.name().to_string(),
-        ns: el.ns().to_string(),
+        // The element tree reports namespace names as written; keep the
+        // value, so writing it back escapes it exactly once.
+        ns: unescape(el.ns()).map_or_else(|| el.ns().to_string(), |n| n.into_owned()),
         attrs,
     }
 }
@@ -526,6 +531,22 @@ mod tests {
         let g = e.app(ns::COLIBRI).unwrap();
         assert_eq!(g.name, "graceful-shutdown");
         assert_eq!(g.attrs, vec![("reason".to_string(), "r&1".to_string())]);
+    }
+
+    #[test]
+    fn names_that_are_not_xml_names_are_neither_kept_nor_written() {
+        let e = parse("<error type='cancel'><:a='b'/><ok xmlns='urn:b' :z='1' a='2'/></error>");
+        assert_eq!(e.app.len(), 1);
+        assert_eq!(e.app[0].name, "ok");
+        assert_eq!(e.app[0].attrs, vec![("a".to_string(), "2".to_string())]);
+        let e = StanzaError::new(Condition::Conflict)
+            .with_app("bad name", "urn:a", &[])
+            .with_app("good", "urn:b", &[("x y", "1"), ("z", "2")]);
+        assert_eq!(
+            written(&e),
+            "<error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <good xmlns='urn:b' z='2'/></error>"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@
 
 use std::borrow::Cow;
 
-use super::{StanzaError, StanzaParseError, error_child, is_stanza_ns, open_stanza, req_attr};
+use super::{
+    StanzaError, StanzaParseError, error_child, is_stanza_ns, is_xml_name, open_stanza, req_attr,
+};
 use crate::xml::{El, XmlWriter};
 
 /// The four IQ types.
@@ -201,16 +203,20 @@ pub fn write_error_reply(
 const MAX_ECHO_DEPTH: usize = 31;
 
 /// Whether `XmlWriter::copy` reproduces `el` as well-formed XML inside our
-/// reply. Two things can stop it: nesting deeper than the writer holds, and a
+/// reply. Three things can stop it: nesting deeper than the writer holds, a
 /// qualified attribute (`p:a`) whose prefix may be declared on an ancestor
-/// we do not copy. The echo is optional (RFC 6120 §8.3.1), so a payload that
+/// we do not copy, and a name quick-xml let through that is not a name. The echo is optional (RFC 6120 §8.3.1), so a payload that
 /// fails either check is left out rather than risk a panic or a reply the
 /// server rejects as not well-formed.
 fn echoable(el: El<'_>, depth: usize) -> bool {
+    let attr_ok = |name: &str| match name.split_once(':') {
+        None => is_xml_name(name),
+        Some(("xmlns" | "xml", local)) => is_xml_name(local),
+        Some(_) => false,
+    };
     depth <= MAX_ECHO_DEPTH
-        && el.raw_attrs().all(|a| {
-            !a.name.contains(':') || a.name.starts_with("xmlns:") || a.name.starts_with("xml:")
-        })
+        && is_xml_name(el.name())
+        && el.raw_attrs().all(|a| attr_ok(a.name))
         && el.children().all(|c| echoable(c, depth + 1))
 }
 
@@ -491,6 +497,9 @@ mod tests {
         // A prefixed attribute declared on the <iq>: the copy would be unbound.
         let prefixed = "<iq xmlns:p='urn:p' type='get' id='1'><q xmlns='urn:q' p:a='1'/></iq>";
         assert_eq!(reply(prefixed), bare);
+        // Names quick-xml accepts but XML does not: copying would break.
+        let odd = "<iq type='get' id='1'><:a='b'/></iq>";
+        assert_eq!(reply(odd), bare);
         // xml:lang needs no declaration and is echoed.
         let lang = "<iq type='get' id='1'><q xmlns='urn:q' xml:lang='en'/></iq>";
         assert!(reply(lang).contains("<q xmlns='urn:q' xml:lang='en'/>"));

@@ -156,6 +156,22 @@ pub(crate) fn error_child(el: &El<'_>) -> Option<StanzaError> {
         .map(StanzaError::parse)
 }
 
+/// True when `s` can be written back as an element or attribute name
+/// without a prefix: a non-empty NCName. quick-xml does not check names, so
+/// the tree can hold "names" like `a'b=` or `:x`; writing one back would
+/// produce XML the server rejects and close the stream. ASCII follows the
+/// XML grammar; non-ASCII is accepted (the grammar allows nearly all of it).
+pub fn is_xml_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let start = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
+    start(first)
+        && chars.all(|c| start(c) || c.is_ascii_digit() || c == '-' || c == '.')
+        && !s.chars().any(char::is_control)
+}
+
 /// Opens a stanza with its common attributes; the caller adds the rest and
 /// closes it.
 pub(crate) fn open_stanza<'w, 'b>(
@@ -245,6 +261,18 @@ mod tests {
             StanzaParseError::bad_attribute("type", "short"),
             StanzaParseError::BadAttribute("type", "short".into())
         );
+    }
+
+    #[test]
+    fn xml_names() {
+        for ok in ["a", "session-invalid", "_x.1", "é", "payload-type"] {
+            assert!(is_xml_name(ok), "{ok}");
+        }
+        for bad in [
+            "", "1a", "-a", ".a", "a:b", ":a", "a'b", "a=b", "a b", "a>", "a\u{85}",
+        ] {
+            assert!(!is_xml_name(bad), "{bad:?}");
+        }
     }
 
     #[test]
