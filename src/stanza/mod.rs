@@ -13,11 +13,14 @@
 //! allocate per stanza. Callers that keep an address parse it then (and may
 //! answer `jid-malformed`).
 //!
-//! Parsing never panics on any input: the fuzz target feeds arbitrary frames
-//! through [`Stanza::parse`] and every accessor.
+//! Parsing never panics on any input: `fuzz` (built for `cargo fuzz` and
+//! for tests) feeds arbitrary frames through [`Stanza::parse`], every
+//! accessor and the reply writers.
 
 pub mod disco;
 pub mod error;
+#[cfg(any(fuzzing, test))]
+pub mod fuzz;
 pub mod iq;
 pub mod jid;
 pub mod message;
