@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use super::{
     StanzaError, StanzaParseError, error_child, is_stanza_ns, is_xml_name, open_stanza, req_attr,
 };
+use crate::xml::doc::unescape;
 use crate::xml::{El, XmlWriter};
 
 /// The four IQ types.
@@ -203,9 +204,10 @@ pub fn write_error_reply(
 const MAX_ECHO_DEPTH: usize = 31;
 
 /// Whether `XmlWriter::copy` reproduces `el` as well-formed XML inside our
-/// reply. Three things can stop it: nesting deeper than the writer holds, a
+/// reply. Three kinds of thing can stop it: nesting deeper than the writer holds, a
 /// qualified attribute (`p:a`) whose prefix may be declared on an ancestor
-/// we do not copy, and a name quick-xml let through that is not a name. The echo is optional (RFC 6120 §8.3.1), so a payload that
+/// we do not copy, and names or attribute values quick-xml let through that
+/// are not XML (`:a='b'` as a name, a bare `&` in a value). The echo is optional (RFC 6120 §8.3.1), so a payload that
 /// fails either check is left out rather than risk a panic or a reply the
 /// server rejects as not well-formed.
 fn echoable(el: El<'_>, depth: usize) -> bool {
@@ -216,7 +218,9 @@ fn echoable(el: El<'_>, depth: usize) -> bool {
     };
     depth <= MAX_ECHO_DEPTH
         && is_xml_name(el.name())
-        && el.raw_attrs().all(|a| attr_ok(a.name))
+        && el
+            .raw_attrs()
+            .all(|a| attr_ok(a.name) && unescape(a.raw_value).is_some())
         && el.children().all(|c| echoable(c, depth + 1))
 }
 
@@ -500,6 +504,8 @@ mod tests {
         // Names quick-xml accepts but XML does not: copying would break.
         let odd = "<iq type='get' id='1'><:a='b'/></iq>";
         assert_eq!(reply(odd), bare);
+        let amp = "<iq type='get' id='1'><q xmlns='urn:q' a='x&y'/></iq>";
+        assert_eq!(reply(amp), bare);
         // xml:lang needs no declaration and is echoed.
         let lang = "<iq type='get' id='1'><q xmlns='urn:q' xml:lang='en'/></iq>";
         assert!(reply(lang).contains("<q xmlns='urn:q' xml:lang='en'/>"));
