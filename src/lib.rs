@@ -5,5 +5,6 @@ pub mod conn;
 pub mod core;
 pub mod focus;
 pub mod shell;
+pub mod stanza;
 pub mod util;
 pub mod xml;
