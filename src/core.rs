@@ -372,7 +372,9 @@ impl Core {
                 self.component.state(),
                 ComponentState::Closed | ComponentState::Idle
             ),
-            ConnId::Client => !matches!(self.client.state(), ClientState::Closed | ClientState::Idle),
+            ConnId::Client => {
+                !matches!(self.client.state(), ClientState::Closed | ClientState::Idle)
+            }
         }
     }
 

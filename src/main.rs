@@ -147,7 +147,8 @@ fn tls_config(cfg: &Config) -> Result<Arc<rustls::ClientConfig>, String> {
         );
         RootChoice::TrustAnything
     } else if let Some(path) = &cfg.ca_file {
-        let pem = std::fs::read(path).map_err(|e| format!("cannot read --ca_file {}: {e}", path.display()))?;
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read --ca_file {}: {e}", path.display()))?;
         RootChoice::CaPem(pem)
     } else {
         let (roots, errors) = tls::load_system_roots();
