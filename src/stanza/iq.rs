@@ -204,12 +204,12 @@ pub fn write_error_reply(
 const MAX_ECHO_DEPTH: usize = 31;
 
 /// Whether `XmlWriter::copy` reproduces `el` as well-formed XML inside our
-/// reply. Three kinds of thing can stop it: nesting deeper than the writer holds, a
-/// qualified attribute (`p:a`) whose prefix may be declared on an ancestor
-/// we do not copy, and names or attribute values quick-xml let through that
-/// are not XML (`:a='b'` as a name, a bare `&` in a value). The echo is optional (RFC 6120 §8.3.1), so a payload that
-/// fails either check is left out rather than risk a panic or a reply the
-/// server rejects as not well-formed.
+/// reply. Three kinds of thing stop it: nesting deeper than the writer
+/// holds; a qualified attribute (`p:a`) whose prefix may be declared on an
+/// ancestor we do not copy; names or attribute values quick-xml let through
+/// that are not XML (`:a='b'` as a name, a bare `&` in a value). The echo is
+/// optional (RFC 6120 §8.3.1), so such a payload is left out rather than
+/// risk a panic or a reply the server rejects as not well-formed.
 fn echoable(el: El<'_>, depth: usize) -> bool {
     let attr_ok = |name: &str| match name.split_once(':') {
         None => is_xml_name(name),

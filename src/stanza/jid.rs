@@ -18,9 +18,10 @@
 //!   case mapping; we do not normalise it either).
 //!
 //! Validation is the structural part of RFC 7622 that catches real mistakes
-//! and hostile input: part lengths, empty parts, the characters a localpart
-//! may never hold, a domain with no whitespace or separators, IPv6 literals
-//! in brackets, and no control characters anywhere.
+//! and hostile input: part lengths (1023 bytes each), empty parts, the
+//! characters a localpart may never hold (`" & ' / : < > @`, whitespace), a
+//! domain without whitespace, `@`, `/`, `:` or empty labels (`:` and brackets
+//! only in an IPv6 literal `[…]`), and no control characters anywhere.
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
