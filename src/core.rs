@@ -107,6 +107,8 @@ pub struct Core {
     actions: VecDeque<Action>,
     shutdown_deadline: Option<Instant>,
     exiting: bool,
+    /// When the core was made: start-up time is reported against it.
+    started: Instant,
 }
 
 fn backoff(failures: u32) -> Duration {
@@ -133,6 +135,7 @@ impl Core {
             actions: VecDeque::new(),
             shutdown_deadline: None,
             exiting: false,
+            started: now,
         }
     }
 
@@ -346,8 +349,9 @@ impl Core {
                     self.addresses[id as usize]
                 );
             } else {
+                let ms = now.duration_since(self.started).as_secs_f64() * 1000.0;
                 log::info!(
-                    "{} connection to {} is up as {jid}",
+                    "{} connection to {} is up as {jid} ({ms:.1} ms after start)",
                     id.name(),
                     self.addresses[id as usize]
                 );

@@ -335,7 +335,7 @@ fn focus_helper_uses_the_standard_arguments() {
         format!("--ca_file={}", p.ca_file().display()),
     ];
     assert_eq!(args, expect);
-    assert!(std::path::Path::new(support::focus::FOCUS_BIN).exists());
+    assert!(std::path::Path::new(&support::focus::focus_bin()).exists());
 }
 
 #[test]

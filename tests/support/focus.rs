@@ -10,8 +10,17 @@ use super::os;
 use super::prosody::Prosody;
 use super::{AUTH_DOMAIN, DOMAIN, FOCUS_PASSWORD, FOCUS_SECRET, FOCUS_USER};
 
-/// The binary under test (cargo builds it for integration tests).
-pub const FOCUS_BIN: &str = env!("CARGO_BIN_EXE_jicofo");
+/// The binary under test: `JICOFO_BIN` when set (the demo and the benches
+/// run the release build), else the one cargo builds for integration tests.
+pub fn focus_bin() -> String {
+    if let Ok(b) = std::env::var("JICOFO_BIN") {
+        return b;
+    }
+    match option_env!("CARGO_BIN_EXE_jicofo") {
+        Some(b) => b.to_string(),
+        None => "target/release/jicofo".to_string(),
+    }
+}
 
 /// A running focus. Dropping it sends SIGTERM, waits at most 2 s, then
 /// SIGKILLs.
@@ -61,7 +70,8 @@ impl Focus {
             .expect("create focus log");
         let err = out.try_clone().expect("clone focus log");
         let rust_log = std::env::var("JICOFO_TEST_RUST_LOG").unwrap_or_else(|_| "debug".into());
-        let mut cmd = Command::new(FOCUS_BIN);
+        let bin = focus_bin();
+        let mut cmd = Command::new(&bin);
         cmd.args(args)
             .env("RUST_LOG", rust_log)
             .current_dir(&prosody.dir)
@@ -73,7 +83,7 @@ impl Focus {
         }
         let child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {FOCUS_BIN}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
         Focus {
             pid: child.id(),
             child,
