@@ -15,11 +15,14 @@ use jicofo::core::{Core, CoreConfig};
 use jicofo::focus::FocusConfig;
 
 fn main() -> ExitCode {
-    let code = run();
+    // Start-up time is reported against this instant (the core logs how long
+    // after it each stream came up).
+    let started = Instant::now();
+    let code = run(started);
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn run() -> i32 {
+fn run(started: Instant) -> i32 {
     let cli = match CliArgs::parse(std::env::args_os().skip(1).collect()) {
         Ok(c) => c,
         Err(e) => {
@@ -38,7 +41,9 @@ fn run() -> i32 {
         }
         CliAction::Run => {}
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .init();
 
     let path = cli.config.clone().or_else(|| {
         let p = Path::new(config::DEFAULT_PROPERTIES_PATH);
@@ -122,7 +127,7 @@ fn run() -> i32 {
         cfg.focus_bare_jid(),
         cfg.host
     );
-    let core = Core::new(Instant::now(), core_cfg, seed);
+    let core = Core::new(started, core_cfg, seed);
     let targets = [
         (cfg.host.clone(), cfg.component_port),
         (cfg.host.clone(), cfg.client_port),
