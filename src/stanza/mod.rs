@@ -19,6 +19,7 @@
 
 pub mod disco;
 pub mod error;
+pub mod forms;
 #[cfg(any(fuzzing, test))]
 pub mod fuzz;
 pub mod iq;
