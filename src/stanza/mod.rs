@@ -25,6 +25,7 @@ pub mod fuzz;
 pub mod iq;
 pub mod jid;
 pub mod message;
+pub mod muc;
 pub mod mute;
 pub mod ping;
 pub mod presence;
