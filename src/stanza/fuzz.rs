@@ -4,11 +4,16 @@
 //!
 //! Beyond "never panics", it checks the invariants the rest of the focus
 //! relies on: a JID's canonical form parses back to itself and its parts
-//! rebuild it, and every reply we write to a parsed stanza is one
-//! well-formed element that parses back as the reply we meant.
+//! rebuild it, every reply we write to a parsed stanza is one
+//! well-formed element that parses back as the reply we meant, an occupant
+//! snapshot does not change when the same presence is applied again, and a
+//! mute request survives the notification writer.
 
 use super::disco::{self, DiscoInfo};
-use super::{Condition, Iq, IqType, Jid, Stanza, StanzaError, iq, ping};
+use super::forms::DataForm;
+use super::muc::{self, MucPresence, Occupant};
+use super::mute::{self, MuteRequest};
+use super::{Condition, Iq, IqType, Jid, Presence, Stanza, StanzaError, iq, ping};
 use crate::xml::{Parser, ns};
 
 /// Parses `data` as a frame on both kinds of stream, drives every reader,
@@ -17,6 +22,7 @@ use crate::xml::{Parser, ns};
 pub fn fuzz_stanza(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         check_jid(s);
+        let _ = muc::parse_source_info(s);
     }
     // The parser only ever sees frames the framer cut, and those start at
     // `<`. (After a leading BOM, the element tree's ranges are off by three
@@ -39,6 +45,7 @@ pub fn fuzz_stanza(data: &[u8]) {
                 for a in [&p.from, &p.to].into_iter().flatten() {
                     check_jid(a);
                 }
+                drive_muc_presence(p);
             }
             Stanza::Message(m) => {
                 let _ = (m.error(), m.body(), m.subject(), m.is_error());
@@ -59,6 +66,7 @@ fn drive_iq(q: &Iq<'_>, default_ns: &'static str) {
         check_error_round_trip(&e);
     }
     if let Some(p) = q.payload {
+        drive_muc_payload(p, default_ns);
         if let Ok(info) = DiscoInfo::parse(p) {
             let _ = info.has_feature(ns::FOCUS);
         }
@@ -99,6 +107,73 @@ fn drive_iq(q: &Iq<'_>, default_ns: &'static str) {
             (r.ty, &r.id, r.payload.is_none()),
             (IqType::Result, &q.id, true)
         );
+    });
+}
+
+/// The MUC view of a presence, and the occupant snapshot it makes: applying
+/// the same presence twice changes nothing the second time.
+fn drive_muc_presence(p: &Presence<'_>) {
+    let Ok(m) = MucPresence::parse(p) else {
+        return;
+    };
+    let _ = (
+        m.is_self(),
+        m.room_created(),
+        m.was_kicked(),
+        m.was_banned(),
+        m.was_removed(),
+        m.new_nick(),
+        m.room_destroyed(),
+        m.member_role(),
+    );
+    assert_eq!(m.nick.is_some(), m.is_occupant());
+    check_jid(&m.room);
+    let Some(mut o) = Occupant::from_presence(&m) else {
+        return;
+    };
+    assert_eq!(o.nick(), m.nick.as_deref().expect("an occupant has a nick"));
+    let before = o.clone();
+    let ch = o.update(&m).expect("an occupant accepts its own presence");
+    assert!(!ch.any(), "a repeated presence changed {ch:?}");
+    assert_eq!(o, before);
+    let _ = (
+        o.is_jibri(&["meet.test"]),
+        o.is_jigasi(&["meet.test"]),
+        o.is_switching_room(),
+        o.video_codecs().count(),
+        o.caps.as_ref().map(|c| (c.node(), c.ver(), c.hash())),
+    );
+}
+
+/// IQ payloads the MUC layer reads: mute requests (which must survive a
+/// round trip through the notification writer) and data forms.
+fn drive_muc_payload(p: crate::xml::El<'_>, default_ns: &'static str) {
+    if let Ok(form) = DataForm::parse(p) {
+        let _ = (form.form_type(), form.bool_field("muc#roominfo_isbreakout"));
+    }
+    if let Some(form) = muc::owner_form(p) {
+        let _ = form.field("muc#roominfo_meetingId");
+    }
+    let Ok(m) = MuteRequest::parse(p) else {
+        return;
+    };
+    let (Some(jid), Some(mute)) = (m.jid.as_deref(), m.mute) else {
+        return;
+    };
+    let mut out = Vec::new();
+    mute::write_mute_notification(
+        &mut out,
+        "n",
+        None,
+        jid,
+        m.kind,
+        jid,
+        mute,
+        m.actor.as_deref(),
+    );
+    reparse(&out, default_ns, |r| {
+        let back = MuteRequest::from_iq(r).expect("a mute request");
+        assert_eq!(back, m);
     });
 }
 
@@ -163,6 +238,33 @@ mod tests {
          <subject>s</subject><error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
          </error></message>",
         "Room@Conference.Meet.Test./Nick@home/x",
+        "<presence from='room@conference.meet.test/focus' to='focus@auth.meet.test/focus'>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator' \
+         jid='focus@auth.meet.test/focus'/><status code='110'/><status code='201'/></x></presence>",
+        "<presence from='room@conference.meet.test/ab12'><status>switch_room</status>\
+         <nick xmlns='http://jabber.org/protocol/nick'>Zo&amp;</nick>\
+         <startmuted xmlns='http://jitsi.org/jitmeet/start-muted' audio='true' video='false'/>\
+         <audiomuted>false</audiomuted><SourceInfo>{\"ab12-a0\":{\"muted\":false},\
+         \"ab12-v0\":{\"muted\":true,\"videoType\":\"camera\",\"x\":[1,-2e3,\"\\u00e9\"]}}</SourceInfo>\
+         <jitsi_participant_region>r</jitsi_participant_region><stats-id>s</stats-id>\
+         <jitsi_participant_codecList>VP9,h264</jitsi_participant_codecList>\
+         <features><feature var='http://jitsi.org/protocol/jibri'/></features>\
+         <c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v='/>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant' \
+         jid='u@meet.test/r'/></x></presence>",
+        "<presence type='unavailable' from='room@conference.meet.test/focus'>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none' nick='n2'/>\
+         <destroy jid='alt@conference.meet.test'><reason>r</reason></destroy>\
+         <status code='307'/><status code='303'/></x></presence>",
+        "<presence type='error' from='room@conference.meet.test/focus'><error type='cancel'>\
+         <not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>",
+        "<iq type='set' id='mu1' from='room@conference.meet.test/ab12' to='focus@auth.meet.test/focus'>\
+         <mute xmlns='http://jitsi.org/jitmeet/audio' jid='room@conference.meet.test/cd34' \
+         actor='room@conference.meet.test/ab12'>true</mute></iq>",
+        "<iq type='result' id='m1' from='room@conference.meet.test'>\
+         <query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='form'>\
+         <field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roomconfig</value></field>\
+         <field var='muc#roominfo_isbreakout' type='boolean'><value>1</value></field></x></query></iq>",
     ];
 
     /// Bytes that change the meaning of XML or of a JID.
@@ -188,6 +290,34 @@ mod tests {
         for seed in SEEDS {
             fuzz_stanza(seed.as_bytes());
         }
+    }
+
+    /// The MUC seeds reach the deep readers (else the mutations would only
+    /// ever test the early exits).
+    #[test]
+    fn muc_seeds_reach_the_snapshot_and_the_round_trip() {
+        let mut parser = Parser::new();
+        let (mut occupants, mut mutes, mut forms) = (0, 0, 0);
+        for seed in SEEDS {
+            let Ok(doc) = parser.parse(seed.as_bytes(), ns::CLIENT) else {
+                continue;
+            };
+            match Stanza::parse(doc.root()) {
+                Ok(Stanza::Presence(p)) => {
+                    if let Ok(m) = MucPresence::parse(&p) {
+                        occupants += usize::from(Occupant::from_presence(&m).is_some());
+                    }
+                }
+                Ok(Stanza::Iq(q)) => {
+                    let payload = q.payload;
+                    mutes +=
+                        usize::from(payload.and_then(|p| MuteRequest::parse(p).ok()).is_some());
+                    forms += usize::from(payload.and_then(muc::owner_form).is_some());
+                }
+                _ => {}
+            }
+        }
+        assert_eq!((occupants, mutes, forms), (2, 1, 1));
     }
 
     #[test]

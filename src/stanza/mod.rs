@@ -19,11 +19,14 @@
 
 pub mod disco;
 pub mod error;
+pub mod forms;
 #[cfg(any(fuzzing, test))]
 pub mod fuzz;
 pub mod iq;
 pub mod jid;
 pub mod message;
+pub mod muc;
+pub mod mute;
 pub mod ping;
 pub mod presence;
 

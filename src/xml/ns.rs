@@ -68,3 +68,20 @@ pub const JINGLE_RTP_HDREXT: &str = "urn:xmpp:jingle:apps:rtp:rtp-hdrext:0";
 pub const JITMEET: &str = "http://jitsi.org/jitmeet";
 /// The focus's own features advertised on its component.
 pub const FOCUS_FEATURE: &str = FOCUS;
+/// XEP-0045 room configuration: the owner form's `FORM_TYPE`.
+pub const MUC_ROOMCONFIG: &str = "http://jabber.org/protocol/muc#roomconfig";
+/// XEP-0045 room information: the disco#info extended form's `FORM_TYPE`.
+pub const MUC_ROOMINFO: &str = "http://jabber.org/protocol/muc#roominfo";
+/// XEP-0172 user nickname (a participant's display name in its presence).
+pub const NICK: &str = "http://jabber.org/protocol/nick";
+/// Jitsi start-muted flags: in an owner's presence (SEED) and in
+/// `session-initiate`.
+pub const START_MUTED: &str = "http://jitsi.org/jitmeet/start-muted";
+/// Jitsi audio mute IQ.
+pub const JITMEET_AUDIO: &str = "http://jitsi.org/jitmeet/audio";
+/// Jitsi video mute IQ.
+pub const JITMEET_VIDEO: &str = "http://jitsi.org/jitmeet/video";
+/// Jitsi desktop-sharing mute IQ.
+pub const JITMEET_DESKTOP: &str = "http://jitsi.org/jitmeet/desktop";
+/// The shared-document name the focus publishes in its presence.
+pub const ETHERPAD: &str = "http://jitsi.org/jitmeet/etherpad";
