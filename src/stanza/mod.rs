@@ -19,6 +19,7 @@
 
 pub mod disco;
 pub mod error;
+pub mod focus;
 #[cfg(any(fuzzing, test))]
 pub mod fuzz;
 pub mod iq;
