@@ -448,6 +448,11 @@ fn login_url_round_trip() {
             assert_eq!(percent_decode(&enc), "./myroom?login=true");
         });
     });
+    // A login-url is a get.
+    with_iq(
+        "<iq type='set' id='l'><login-url xmlns='http://jitsi.org/protocol/focus' room='a@b'/></iq>",
+        |iq| assert!(!is_login_url_request(iq)),
+    );
     // popup is only true when it says so.
     with_el(
         "<login-url xmlns='http://jitsi.org/protocol/focus' room='a@b' machine-uid='m' popup='1'/>",
