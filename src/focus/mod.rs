@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+pub mod auth;
 pub mod iq_tracker;
 
 use crate::conn::ConnId;

@@ -14,6 +14,7 @@ use super::forms::DataForm;
 use super::muc::{self, MucPresence, Occupant};
 use super::mute::{self, MuteRequest};
 use super::{Condition, Iq, IqType, Jid, Presence, Stanza, StanzaError, iq, ping};
+use super::focus::{self, ConferenceRequest, ConferenceResponse, LoginUrlRequest, LogoutRequest};
 use crate::xml::{Parser, ns};
 
 /// Parses `data` as a frame on both kinds of stream, drives every reader,
@@ -73,11 +74,17 @@ fn drive_iq(q: &Iq<'_>, default_ns: &'static str) {
         if let Ok(items) = disco::parse_items(p) {
             items.iter().for_each(|i| check_jid(i.jid.as_str()));
         }
+        drive_focus(p, default_ns);
     }
     let _ = (
         disco::is_info_query(q),
         disco::is_items_query(q),
         ping::is_ping(q),
+        focus::is_conference_request(q),
+        focus::is_login_url_request(q),
+        focus::is_logout_request(q),
+        focus::is_stats_request(q),
+        focus::shutdown_request(q),
     );
 
     let err = StanzaError::new(Condition::ServiceUnavailable)
@@ -177,6 +184,59 @@ fn drive_muc_payload(p: crate::xml::El<'_>, default_ns: &'static str) {
     });
 }
 
+/// The focus protocol readers, and the answers built from what they read:
+/// whatever a client put in a request, writing it back must read back the
+/// same.
+fn drive_focus(p: crate::xml::El<'_>, default_ns: &'static str) {
+    if let Ok(req) = ConferenceRequest::parse(p) {
+        let _ = (
+            req.property("startAudioMuted"),
+            req.room_jid(),
+            format!("{req:?}"),
+        );
+        let props: Vec<(&str, &str)> = req
+            .properties
+            .iter()
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
+            .collect();
+        let resp = ConferenceResponse {
+            room: req.room.as_deref().unwrap_or(""),
+            ready: true,
+            focus_jid: "focus@auth.meet.test",
+            session_id: req.session_id.as_deref(),
+            identity: req.machine_uid.as_deref(),
+            properties: &props,
+        };
+        let mut out = Vec::new();
+        iq::write_result(&mut out, "r", None, Some("u@meet.test/r"), |w| {
+            resp.write(w)
+        });
+        reparse(&out, default_ns, |r| {
+            let back = ConferenceRequest::parse(r.payload.expect("a conference"))
+                .expect("our conference answer parses");
+            assert_eq!(back.room, req.room);
+            assert_eq!(back.session_id, req.session_id);
+            assert_eq!(back.properties, req.properties);
+        });
+    }
+    if let Ok(req) = LoginUrlRequest::parse(p) {
+        if let Ok((room, _)) = req.validate() {
+            let url = focus::xmpp_login_url(&room);
+            let mut out = Vec::new();
+            iq::write_result(&mut out, "l", None, None, |w| {
+                focus::write_login_url_result(w, &url)
+            });
+            reparse(&out, default_ns, |r| {
+                let enc = r.payload.and_then(|l| l.attr("url")).expect("a url");
+                assert_eq!(enc, focus::percent_encode(&url));
+            });
+        }
+    }
+    if let Ok(req) = LogoutRequest::parse(p) {
+        let _ = format!("{req:?}");
+    }
+}
+
 /// Parses a reply we wrote; it must be one well-formed `<iq/>`.
 fn reparse(out: &[u8], default_ns: &'static str, check: impl FnOnce(&Iq<'_>)) {
     let mut p = Parser::new();
@@ -265,6 +325,14 @@ mod tests {
          <query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='form'>\
          <field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roomconfig</value></field>\
          <field var='muc#roominfo_isbreakout' type='boolean'><value>1</value></field></x></query></iq>",
+        "<iq type='set' id='k' from='f.meet.test/YQ' to='focus@auth.meet.test/focus'>\
+         <conference xmlns='http://jitsi.org/protocol/focus' room='r@conference.meet.test' \
+         machine-uid='m' session-id='s' token='t'><property xmlns='http://jitsi.org/protocol/focus' \
+         name='visitors-version' value='1'/><property name='' value='x'/></conference></iq>",
+        "<iq type='get' id='l1' to='focus.meet.test'><login-url xmlns='http://jitsi.org/protocol/focus' \
+         room='caf\u{e9}@conference.meet.test' machine-uid='m' popup='true'/></iq>",
+        "<iq type='set' id='o1'><logout xmlns='http://jitsi.org/protocol/focus' session-id='s'/></iq>",
+        "<iq type='set' id='g'><graceful-shutdown xmlns='http://jitsi.org/protocol/colibri'/></iq>",
     ];
 
     /// Bytes that change the meaning of XML or of a JID.

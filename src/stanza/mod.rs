@@ -20,6 +20,7 @@
 pub mod disco;
 pub mod error;
 pub mod forms;
+pub mod focus;
 #[cfg(any(fuzzing, test))]
 pub mod fuzz;
 pub mod iq;
