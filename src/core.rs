@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use crate::conn::client::{ClientConn, ClientOptions, ClientState};
 use crate::conn::component::{ComponentConn, ComponentOptions};
 use crate::conn::{ConnError, ConnEvent, ConnId, StreamCondition};
-use crate::focus::{Focus, FocusConfig};
-use crate::util::rng::Rng;
+use crate::focus::{AuthConfig, Focus, FocusConfig, FocusEvent};
 
 /// First reconnect delay; doubled per failed attempt up to [`BACKOFF_CAP`].
 pub const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -59,6 +58,8 @@ pub struct CoreConfig {
     pub client: ClientOptions,
     /// The focus logic.
     pub focus: FocusConfig,
+    /// The auth authority, when `org.jitsi.jicofo.auth.URL` configures one.
+    pub auth: Option<AuthConfig>,
     /// `host:port` of each stream, for log lines.
     pub addresses: [String; 2],
 }
@@ -101,7 +102,6 @@ pub struct Core {
     component: ComponentConn,
     client: ClientConn,
     focus: Focus,
-    rng: Rng,
     links: [Link; 2],
     addresses: [String; 2],
     actions: VecDeque<Action>,
@@ -128,8 +128,7 @@ impl Core {
         Core {
             component: ComponentConn::new(cfg.component),
             client: ClientConn::new(cfg.client),
-            focus: Focus::new(cfg.focus),
-            rng: Rng::from_seed(seed),
+            focus: Focus::new(cfg.focus, cfg.auth, seed),
             links: [link; 2],
             addresses: cfg.addresses,
             actions: VecDeque::new(),
@@ -177,7 +176,7 @@ impl Core {
         match id {
             ConnId::Component => self.component.start(now),
             ConnId::Client => {
-                let nonce = self.rng.token(24);
+                let nonce = self.focus.token(24);
                 self.client.start(now, &nonce);
             }
         }
@@ -294,6 +293,7 @@ impl Core {
         }
         self.focus.handle_timeout(now);
         self.flush_focus();
+        self.focus_events(now);
         if let Some(deadline) = self.shutdown_deadline {
             let closed = self.links.iter().all(|l| l.state != LinkState::Up);
             if closed || now >= deadline {
@@ -307,8 +307,10 @@ impl Core {
         if self.shutdown_deadline.is_some() {
             return;
         }
-        log::info!("shutting down: closing both XMPP streams");
+        log::info!("shutting down: leaving every room and closing both XMPP streams");
         self.shutdown_deadline = Some(now + SHUTDOWN_GRACE);
+        self.focus.shutdown(now);
+        self.flush_focus();
         self.component.close(now);
         self.client.close(now);
         for id in ConnId::ALL {
@@ -320,6 +322,14 @@ impl Core {
             }
         }
         self.handle_timeout(now);
+    }
+
+    fn focus_events(&mut self, now: Instant) {
+        while let Some(ev) = self.focus.poll_event() {
+            match ev {
+                FocusEvent::ShutdownComplete => self.shutdown(now),
+            }
+        }
     }
 
     fn exit(&mut self, code: i32, message: Option<String>) {
@@ -362,6 +372,7 @@ impl Core {
             self.focus.handle_online(now, id, &jid);
         }
         self.flush_focus();
+        self.focus_events(now);
         if let Err(e) = result {
             self.stream_failed(now, id, e);
         } else if self.shutdown_deadline.is_some() && !self.stream_open(id) {

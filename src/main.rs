@@ -12,7 +12,7 @@ use jicofo::conn::component::ComponentOptions;
 use jicofo::conn::keepalive::KeepAliveConfig;
 use jicofo::conn::tls::{self, RootChoice};
 use jicofo::core::{Core, CoreConfig};
-use jicofo::focus::FocusConfig;
+use jicofo::focus::{AuthConfig, FocusConfig};
 
 fn main() -> ExitCode {
     // Start-up time is reported against this instant (the core logs how long
@@ -88,6 +88,16 @@ fn run(started: Instant) -> i32 {
         eprintln!("jicofo: the operating system gave no random numbers: {e}");
         return 1;
     }
+    let (focus_cfg, auth) = match (
+        FocusConfig::from_config(&cfg),
+        AuthConfig::from_props(cfg.props()),
+    ) {
+        (Ok(f), Ok(a)) => (f, a),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("jicofo: {e}");
+            return 2;
+        }
+    };
     let keepalive = KeepAliveConfig {
         interval: cfg.ping_interval,
         timeout: cfg.ping_timeout,
@@ -111,10 +121,8 @@ fn run(started: Instant) -> i32 {
             max_stanza: cfg.max_stanza_size,
             keepalive,
         },
-        focus: FocusConfig {
-            component_jid: cfg.component_jid(),
-            domain: cfg.domain.clone(),
-        },
+        focus: focus_cfg,
+        auth,
         addresses: [
             format!("{}:{}", cfg.host, cfg.component_port),
             format!("{}:{}", cfg.host, cfg.client_port),

@@ -36,10 +36,8 @@ fn core(now: Instant) -> Core {
             max_stanza: 65536,
             keepalive,
         },
-        focus: FocusConfig {
-            component_jid: "focus.meet.test".into(),
-            domain: "meet.test".into(),
-        },
+        focus: FocusConfig::for_tests(),
+        auth: None,
         addresses: ["127.0.0.1:5347".into(), "127.0.0.1:5222".into()],
     };
     Core::new(now, cfg, [9; 32])

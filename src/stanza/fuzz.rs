@@ -10,11 +10,11 @@
 //! mute request survives the notification writer.
 
 use super::disco::{self, DiscoInfo};
+use super::focus::{self, ConferenceRequest, ConferenceResponse, LoginUrlRequest, LogoutRequest};
 use super::forms::DataForm;
 use super::muc::{self, MucPresence, Occupant};
 use super::mute::{self, MuteRequest};
 use super::{Condition, Iq, IqType, Jid, Presence, Stanza, StanzaError, iq, ping};
-use super::focus::{self, ConferenceRequest, ConferenceResponse, LoginUrlRequest, LogoutRequest};
 use crate::xml::{Parser, ns};
 
 /// Parses `data` as a frame on both kinds of stream, drives every reader,

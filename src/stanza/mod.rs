@@ -19,8 +19,8 @@
 
 pub mod disco;
 pub mod error;
-pub mod forms;
 pub mod focus;
+pub mod forms;
 #[cfg(any(fuzzing, test))]
 pub mod fuzz;
 pub mod iq;

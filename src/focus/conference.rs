@@ -1,0 +1,766 @@
+//! One conference: one MUC room the focus sits in as owner.
+//!
+//! ```text
+//!  Joining --self-presence, owner--> Idle | WaitingForSecond | Active
+//!  Idle --participant joins--> WaitingForSecond --2nd joins--> Active
+//!  Idle --idle timeout--> Stopped
+//!  Active --down to one--> SingleParticipant --timeout--> WaitingForSecond
+//!  SingleParticipant --another joins--> Active
+//!  any in room --last participant leaves | room destroyed | focus not owner | kicked--> Stopped
+//!  any in room --client stream down--> Disconnected --stream back--> Joining
+//!  Joining --join refused | no self-presence in time--> Stopped
+//! ```
+//!
+//! Timers are data in the state (`deadline`s). The focus never destroys a
+//! room: stopping means leaving it.
+//!
+//! Reconnects (documented behaviour): when the focus's client stream drops,
+//! a conference that still had participants waits in `Disconnected`; when
+//! the stream is back the focus joins the room again (re-creating it if the
+//! server lost it) and rebuilds the occupant list from the presences the
+//! room sends. Participants see the `focus` occupant leave (once the server
+//! notices the dropped stream) and join again; if everybody left meanwhile,
+//! the rejoined conference sits in `Idle` and stops after the idle timeout.
+//! A conference that had nobody in it is forgotten at once.
+//!
+//! Owners (protocol.md §2.3, same in SEED and CURRENT): without an auth
+//! authority, the first member in join order who is not a gateway becomes
+//! owner (an existing owner is adopted); with one, every member whose real
+//! JID is bound to an auth session is made owner. Grants use a `muc#admin`
+//! IQ with the bare JID; failures are logged, never fatal, and roles are
+//! never revoked.
+
+use std::time::Instant;
+
+use super::auth::AuthAuthority;
+use super::config::FocusConfig;
+use super::iq_tracker::IqTracker;
+use crate::conn::ConnId;
+use crate::stanza::muc::{self, Affiliation, MucPresence, Occupant};
+use crate::stanza::{Jid, PresenceType, StanzaError};
+use crate::util::rng::Rng;
+use crate::xml::El;
+
+/// Handle of a conference: slot index plus generation, so a stale handle
+/// (an IQ answer arriving after its conference ended) never reaches a
+/// newer conference in the same slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConfId {
+    /// Slot in the focus's conference table.
+    pub idx: u32,
+    /// Generation of the slot.
+    pub generation: u32,
+}
+
+/// What an outgoing IQ was for; the tracker hands it back with the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    /// The room's configuration form.
+    OwnerForm(ConfId),
+    /// Our submitted room configuration.
+    OwnerSubmit(ConfId),
+    /// A `muc#admin` owner grant for the member with this nick.
+    Grant(ConfId, Box<str>),
+    /// A mute notification to a participant.
+    MuteNotice(ConfId),
+}
+
+impl Pending {
+    /// The conference this IQ belongs to.
+    pub fn conference(&self) -> ConfId {
+        match self {
+            Pending::OwnerForm(c)
+            | Pending::OwnerSubmit(c)
+            | Pending::Grant(c, _)
+            | Pending::MuteNotice(c) => *c,
+        }
+    }
+}
+
+/// Where a conference stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// The MUC join is sent; waiting for our self-presence.
+    Joining {
+        /// Give up (and stop) at this time.
+        deadline: Instant,
+    },
+    /// In the room, no participant: stop at `deadline` unless one joins.
+    Idle {
+        /// The idle timeout.
+        deadline: Instant,
+    },
+    /// One participant: media waits for a second one.
+    WaitingForSecond,
+    /// Two or more participants: media is set up.
+    Active,
+    /// Was active, down to one participant: its media ends at `deadline`.
+    SingleParticipant {
+        /// The single-participant timeout.
+        deadline: Instant,
+    },
+    /// The client stream is down; join again when it is back.
+    Disconnected,
+    /// Over: the room was left. The focus removes it.
+    Stopped,
+}
+
+impl State {
+    fn name(&self) -> &'static str {
+        match self {
+            State::Joining { .. } => "Joining",
+            State::Idle { .. } => "Idle",
+            State::WaitingForSecond => "WaitingForSecond",
+            State::Active => "Active",
+            State::SingleParticipant { .. } => "SingleParticipant",
+            State::Disconnected => "Disconnected",
+            State::Stopped => "Stopped",
+        }
+    }
+
+    /// True while the focus is in the room.
+    pub fn in_room(&self) -> bool {
+        matches!(
+            self,
+            State::Idle { .. }
+                | State::WaitingForSecond
+                | State::Active
+                | State::SingleParticipant { .. }
+        )
+    }
+}
+
+/// A conference request waiting for the focus to be in the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingRequest {
+    /// The stream it came on (the answer goes back on it).
+    pub conn: ConnId,
+    /// The request's id.
+    pub id: Box<str>,
+    /// Where the answer goes (the request's `from`, as received).
+    pub to: Box<str>,
+    /// Our address for the answer on the component stream.
+    pub from: Option<Box<str>>,
+    /// Auth session to put in the answer: `(session-id, identity)`.
+    pub session: Option<(Box<str>, Box<str>)>,
+}
+
+/// Shared context a conference works in: the clock, where to write, the IQ
+/// tracker and settings. Built by the focus for each call.
+pub struct Ctx<'a> {
+    /// Now.
+    pub now: Instant,
+    /// Settings.
+    pub cfg: &'a FocusConfig,
+    /// The client stream's output.
+    pub out: &'a mut Vec<u8>,
+    /// Outgoing IQs.
+    pub tracker: &'a mut IqTracker<Pending>,
+    /// Randomness (meeting ids).
+    pub rng: &'a mut Rng,
+    /// The auth authority, when one is configured.
+    pub auth: Option<&'a AuthAuthority>,
+}
+
+impl Ctx<'_> {
+    fn send_iq(&mut self, to: &str, pending: Pending, write: impl FnOnce(&mut Vec<u8>, &str)) {
+        let id = self.tracker.register(
+            self.now,
+            ConnId::Client,
+            to,
+            self.cfg.reply_timeout,
+            pending,
+        );
+        write(self.out, &id);
+    }
+}
+
+/// Why a conference stopped, for the log and the waiting requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// Nobody joined within the idle timeout.
+    IdleTimeout,
+    /// The last participant left.
+    LastParticipantLeft,
+    /// The room was destroyed.
+    RoomDestroyed,
+    /// The focus is not (or no longer) owner.
+    NotOwner,
+    /// The focus was kicked or removed from the room.
+    Kicked,
+    /// The MUC refused the focus's join.
+    JoinRefused(String),
+    /// No self-presence within the reply timeout.
+    JoinTimeout,
+    /// The client stream went down and nobody was in the room.
+    Disconnected,
+    /// The focus is shutting down.
+    Shutdown,
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::IdleTimeout => f.write_str("nobody joined within the idle timeout"),
+            StopReason::LastParticipantLeft => f.write_str("the last participant left"),
+            StopReason::RoomDestroyed => f.write_str("the room was destroyed"),
+            StopReason::NotOwner => f.write_str("the focus is not owner of the room"),
+            StopReason::Kicked => f.write_str("the focus was removed from the room"),
+            StopReason::JoinRefused(c) => write!(f, "the MUC refused the focus's join ({c})"),
+            StopReason::JoinTimeout => f.write_str("the MUC did not answer the focus's join"),
+            StopReason::Disconnected => {
+                f.write_str("the client stream went down with nobody in the room")
+            }
+            StopReason::Shutdown => f.write_str("the focus is shutting down"),
+        }
+    }
+}
+
+/// One conference.
+#[derive(Debug)]
+pub struct Conference {
+    id: ConfId,
+    room: Jid,
+    /// `room@muc/<our nick>`.
+    me: Box<str>,
+    state: State,
+    /// Occupants other than the focus, in join order.
+    members: Vec<Occupant>,
+    /// Nick of the member granted (or adopted as) owner by auto-owner.
+    owner: Option<Box<str>>,
+    /// Nicks already granted owner (so repeated elections do not repeat grants).
+    granted: Vec<Box<str>>,
+    /// Conference requests to answer once we are in the room.
+    waiting: Vec<WaitingRequest>,
+    /// Answers ready to be written by the focus.
+    answers: Vec<(WaitingRequest, Result<(), StanzaError>)>,
+    /// Meeting id (room config `muc#roominfo_meetingId`, else random).
+    meeting_id: Option<Box<str>>,
+    /// Why it stopped.
+    stopped: Option<StopReason>,
+}
+
+/// Most conference requests kept waiting for one join; more are refused so
+/// a flood of requests for a slow room cannot grow memory without bound.
+pub const MAX_WAITING: usize = 64;
+
+impl Conference {
+    /// A conference for `room` that joins it now.
+    pub fn start(id: ConfId, room: Jid, ctx: &mut Ctx<'_>) -> Conference {
+        let me = format!("{}/{}", room.bare(), ctx.cfg.nick).into_boxed_str();
+        let mut c = Conference {
+            id,
+            room,
+            me,
+            state: State::Stopped,
+            members: Vec::new(),
+            owner: None,
+            granted: Vec::new(),
+            waiting: Vec::new(),
+            answers: Vec::new(),
+            meeting_id: None,
+            stopped: None,
+        };
+        c.join(ctx);
+        c
+    }
+
+    /// The room's bare JID.
+    pub fn room(&self) -> &Jid {
+        &self.room
+    }
+
+    /// The handle.
+    pub fn id(&self) -> ConfId {
+        self.id
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Occupants other than the focus, in join order.
+    pub fn members(&self) -> &[Occupant] {
+        &self.members
+    }
+
+    /// The meeting id, once known.
+    pub fn meeting_id(&self) -> Option<&str> {
+        self.meeting_id.as_deref()
+    }
+
+    /// Why the conference stopped, once it has.
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.stopped.as_ref()
+    }
+
+    /// True once stopped: the focus removes it.
+    pub fn is_stopped(&self) -> bool {
+        self.state == State::Stopped
+    }
+
+    fn set_state(&mut self, new: State) {
+        if std::mem::discriminant(&self.state) != std::mem::discriminant(&new) {
+            log::debug!(
+                "conference {}: {} => {}",
+                self.room,
+                self.state.name(),
+                new.name()
+            );
+        }
+        self.state = new;
+    }
+
+    fn join(&mut self, ctx: &mut Ctx<'_>) {
+        self.members.clear();
+        self.owner = None;
+        self.granted.clear();
+        let version = ctx.cfg.version;
+        muc::write_join(ctx.out, &self.me, |w| {
+            muc::write_focus_extensions(w, None, version, &[])
+        });
+        self.set_state(State::Joining {
+            deadline: ctx.now + ctx.cfg.reply_timeout,
+        });
+    }
+
+    /// A conference request for this room: answered now when the focus is
+    /// in the room, else once it is. Re-arms the idle timeout (CURRENT
+    /// behaviour: every request for the room counts as activity).
+    pub fn request(&mut self, ctx: &mut Ctx<'_>, req: WaitingRequest) {
+        match self.state {
+            State::Idle { .. } => {
+                self.set_state(State::Idle {
+                    deadline: ctx.now + ctx.cfg.idle_timeout,
+                });
+                self.answers.push((req, Ok(())));
+            }
+            s if s.in_room() => self.answers.push((req, Ok(()))),
+            State::Joining { .. } | State::Disconnected if self.waiting.len() < MAX_WAITING => {
+                self.waiting.push(req)
+            }
+            State::Joining { .. } | State::Disconnected => {
+                let err = StanzaError::new(crate::stanza::Condition::ResourceConstraint)
+                    .with_text("too many requests waiting for this room");
+                self.answers.push((req, Err(err)));
+            }
+            _ => {
+                let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
+                    .with_text("the conference has ended");
+                self.answers.push((req, Err(err)));
+            }
+        }
+    }
+
+    /// Answers for the focus to write: `Ok` means `ready='true'`.
+    pub fn take_answers(&mut self) -> Vec<(WaitingRequest, Result<(), StanzaError>)> {
+        std::mem::take(&mut self.answers)
+    }
+
+    /// True when answers are waiting to be written.
+    pub fn has_answers(&self) -> bool {
+        !self.answers.is_empty()
+    }
+
+    /// A presence from the room.
+    pub fn on_presence(&mut self, ctx: &mut Ctx<'_>, p: &MucPresence<'_>) {
+        if self.state == State::Stopped || self.state == State::Disconnected {
+            return;
+        }
+        let Some(nick) = p.nick.as_deref() else {
+            // The room's own presence (ejabberd sends one on join): not an occupant.
+            return;
+        };
+        if nick == ctx.cfg.nick || p.is_self() {
+            self.on_self_presence(ctx, p);
+        } else {
+            self.on_member_presence(ctx, nick, p);
+        }
+    }
+
+    fn on_self_presence(&mut self, ctx: &mut Ctx<'_>, p: &MucPresence<'_>) {
+        match p.ty {
+            PresenceType::Error => {
+                let cond = p
+                    .error
+                    .as_ref()
+                    .map(|e| e.condition.name())
+                    .unwrap_or("unknown error");
+                if matches!(self.state, State::Joining { .. }) {
+                    log::error!(
+                        "conference {}: the MUC refused the focus's join ({cond}); the focus user {} must be \
+                         allowed to create rooms: make it an admin of the MUC component \
+                         (admins = {{ \"{}\" }} in the server's config)",
+                        self.room,
+                        ctx.cfg.focus_bare_jid,
+                        ctx.cfg.focus_bare_jid
+                    );
+                    self.stop(ctx, StopReason::JoinRefused(cond.to_string()));
+                }
+            }
+            PresenceType::Unavailable => {
+                let reason = if p.room_destroyed().is_some() {
+                    StopReason::RoomDestroyed
+                } else {
+                    StopReason::Kicked
+                };
+                log::info!("conference {}: {reason}", self.room);
+                // We are already out of the room: nothing to leave.
+                self.finish(reason);
+            }
+            _ => {
+                let affiliation = p
+                    .item
+                    .as_ref()
+                    .map(|i| i.affiliation)
+                    .unwrap_or(Affiliation::None);
+                if affiliation != Affiliation::Owner {
+                    log::error!(
+                        "conference {}: the focus is {} in the room, not owner: make {} an admin of the MUC \
+                         component (admins = {{ \"{}\" }} in the server's config); stopping the conference",
+                        self.room,
+                        affiliation.name(),
+                        ctx.cfg.focus_bare_jid,
+                        ctx.cfg.focus_bare_jid
+                    );
+                    self.stop(ctx, StopReason::NotOwner);
+                    return;
+                }
+                if let State::Joining { .. } = self.state {
+                    self.joined(ctx);
+                }
+            }
+        }
+    }
+
+    /// Our self-presence as owner: configure the room, answer waiting
+    /// requests, settle the state from who is already there, elect an owner.
+    fn joined(&mut self, ctx: &mut Ctx<'_>) {
+        log::info!(
+            "conference {}: joined as {} with {} participant(s) present",
+            self.room,
+            ctx.cfg.nick,
+            self.members.len()
+        );
+        let room = self.room.bare().to_string();
+        ctx.send_iq(&room, Pending::OwnerForm(self.id), |out, id| {
+            muc::write_owner_form_request(out, id, &room)
+        });
+        for w in self.waiting.drain(..) {
+            self.answers.push((w, Ok(())));
+        }
+        let next = match self.members.len() {
+            0 => State::Idle {
+                deadline: ctx.now + ctx.cfg.idle_timeout,
+            },
+            1 => State::WaitingForSecond,
+            _ => State::Active,
+        };
+        self.set_state(next);
+        self.elect_owner(ctx);
+    }
+
+    fn on_member_presence(&mut self, ctx: &mut Ctx<'_>, nick: &str, p: &MucPresence<'_>) {
+        let idx = self.members.iter().position(|m| m.nick() == nick);
+        match (p.ty, idx) {
+            (PresenceType::Available, Some(i)) => {
+                if let Some(changes) = self.members[i].update(p)
+                    && changes.role
+                {
+                    log::debug!(
+                        "conference {}: {nick} is now {}",
+                        self.room,
+                        self.members[i].member_role().name()
+                    );
+                }
+            }
+            (PresenceType::Available, None) => {
+                let Some(o) = Occupant::from_presence(p) else {
+                    return;
+                };
+                log::info!(
+                    "conference {}: {nick} joined ({}){}",
+                    self.room,
+                    o.real_jid
+                        .as_ref()
+                        .map(|j| j.as_str())
+                        .unwrap_or("real JID hidden"),
+                    if self.state.in_room() {
+                        ""
+                    } else {
+                        " before the focus"
+                    }
+                );
+                self.members.push(o);
+                if self.state.in_room() {
+                    self.member_joined(ctx);
+                }
+            }
+            (PresenceType::Unavailable, Some(i)) => {
+                let left = self.members.remove(i);
+                let how = if p.was_kicked() { "was kicked" } else { "left" };
+                log::info!("conference {}: {nick} {how}", self.room);
+                if self.owner.as_deref() == Some(left.nick()) {
+                    self.owner = None;
+                }
+                self.granted.retain(|g| **g != *left.nick());
+                if self.state.in_room() {
+                    self.member_left(ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn member_joined(&mut self, ctx: &mut Ctx<'_>) {
+        let n = self.members.len();
+        match self.state {
+            State::Idle { .. } => self.set_state(State::WaitingForSecond),
+            State::WaitingForSecond | State::SingleParticipant { .. } if n >= 2 => {
+                self.set_state(State::Active)
+            }
+            _ => {}
+        }
+        self.elect_owner(ctx);
+    }
+
+    fn member_left(&mut self, ctx: &mut Ctx<'_>) {
+        match self.members.len() {
+            0 => self.stop(ctx, StopReason::LastParticipantLeft),
+            1 if matches!(self.state, State::Active) => {
+                let deadline = ctx.now + ctx.cfg.single_participant_timeout;
+                self.set_state(State::SingleParticipant { deadline });
+                self.elect_owner(ctx);
+            }
+            _ => self.elect_owner(ctx),
+        }
+    }
+
+    /// Grants owner per §2.3: to authenticated members when an auth
+    /// authority is configured, else to the first non-gateway member.
+    fn elect_owner(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.state.in_room() {
+            return;
+        }
+        if let Some(auth) = ctx.auth {
+            let targets: Vec<(Box<str>, String)> = self
+                .members
+                .iter()
+                .filter(|m| m.affiliation != Affiliation::Owner)
+                .filter_map(|m| {
+                    let jid = m
+                        .real_jid
+                        .as_ref()
+                        .filter(|j| auth.is_authenticated(j).is_some())?;
+                    Some((m.nick().into(), jid.bare().to_string()))
+                })
+                .collect();
+            for (nick, bare) in targets {
+                self.grant_owner(ctx, nick, &bare);
+            }
+            return;
+        }
+        if !ctx.cfg.enable_auto_owner || self.owner.is_some() {
+            return;
+        }
+        let trusted = &ctx.cfg.trusted_domains;
+        let candidate = self
+            .members
+            .iter()
+            .find(|m| !m.is_jigasi(trusted) && !m.is_jibri(trusted) && !m.is_transcriber(trusted));
+        let Some(m) = candidate else { return };
+        let nick: Box<str> = m.nick().into();
+        if m.affiliation == Affiliation::Owner {
+            log::debug!("conference {}: {nick} is already owner", self.room);
+            self.owner = Some(nick);
+            return;
+        }
+        let Some(bare) = m.real_jid.as_ref().map(|j| j.bare().to_string()) else {
+            log::warn!(
+                "conference {}: cannot make {nick} owner: the room hides its real JID",
+                self.room
+            );
+            return;
+        };
+        self.owner = Some(nick.clone());
+        self.grant_owner(ctx, nick, &bare);
+    }
+
+    fn grant_owner(&mut self, ctx: &mut Ctx<'_>, nick: Box<str>, bare_jid: &str) {
+        if self.granted.contains(&nick) {
+            return;
+        }
+        self.granted.push(nick.clone());
+        log::info!(
+            "conference {}: granting owner to {nick} ({bare_jid})",
+            self.room
+        );
+        let room = self.room.bare().to_string();
+        ctx.send_iq(&room, Pending::Grant(self.id, nick), |out, id| {
+            muc::write_grant(out, id, &room, bare_jid, Affiliation::Owner)
+        });
+    }
+
+    /// A real JID just got bound to an auth session: make it owner if it is here.
+    pub fn on_authenticated(&mut self, ctx: &mut Ctx<'_>) {
+        self.elect_owner(ctx);
+    }
+
+    /// The answer to one of this conference's IQs (`Err` for an error or a timeout).
+    pub fn on_iq_answer(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        pending: Pending,
+        answer: Result<Option<El<'_>>, StanzaError>,
+    ) {
+        match (pending, answer) {
+            (Pending::OwnerForm(_), Ok(payload)) => {
+                let form = payload.and_then(muc::owner_form);
+                if let Some(id) = form
+                    .as_ref()
+                    .and_then(|f| f.field("muc#roominfo_meetingId"))
+                {
+                    self.meeting_id = Some(id.into());
+                }
+                let room = self.room.bare().to_string();
+                ctx.send_iq(&room, Pending::OwnerSubmit(self.id), |out, id| {
+                    muc::write_owner_form_submit(
+                        out,
+                        id,
+                        &room,
+                        &[("muc#roomconfig_whois", "anyone")],
+                    )
+                });
+            }
+            (Pending::OwnerForm(_) | Pending::OwnerSubmit(_), Err(e)) => log::warn!(
+                "conference {}: room configuration failed ({e}); participants may not see the focus's real JID",
+                self.room
+            ),
+            (Pending::OwnerSubmit(_), Ok(_)) => {
+                log::debug!("conference {}: room configured (whois=anyone)", self.room)
+            }
+            (Pending::Grant(_, nick), Ok(_)) => {
+                log::debug!("conference {}: {nick} is owner", self.room)
+            }
+            (Pending::Grant(_, nick), Err(e)) => log::warn!(
+                "conference {}: failed to grant owner to {nick}: {e}",
+                self.room
+            ),
+            (Pending::MuteNotice(_), Err(e)) => {
+                log::debug!("conference {}: mute notification failed: {e}", self.room)
+            }
+            (Pending::MuteNotice(_), Ok(_)) => {}
+        }
+        if self.meeting_id.is_none() && self.state.in_room() {
+            self.meeting_id = Some(uuid(ctx.rng).into());
+        }
+    }
+
+    /// When [`Conference::handle_timeout`] must run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Joining { deadline }
+            | State::Idle { deadline }
+            | State::SingleParticipant { deadline } => Some(deadline),
+            _ => None,
+        }
+    }
+
+    /// Advances the conference's timers.
+    pub fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        match self.state {
+            State::Joining { deadline } if ctx.now >= deadline => {
+                log::error!(
+                    "conference {}: no answer to the focus's room join within {:?}",
+                    self.room,
+                    ctx.cfg.reply_timeout
+                );
+                self.stop(ctx, StopReason::JoinTimeout);
+            }
+            State::Idle { deadline } if ctx.now >= deadline => {
+                self.stop(ctx, StopReason::IdleTimeout)
+            }
+            State::SingleParticipant { deadline } if ctx.now >= deadline => {
+                log::info!(
+                    "conference {}: single participant for {:?}: its media session ends",
+                    self.room,
+                    ctx.cfg.single_participant_timeout
+                );
+                self.set_state(State::WaitingForSecond);
+            }
+            _ => {}
+        }
+    }
+
+    /// The client stream went down: wait to rejoin if anyone was here.
+    pub fn on_client_offline(&mut self, _now: Instant) {
+        if self.state == State::Stopped {
+            return;
+        }
+        if self.members.is_empty() && self.waiting.is_empty() {
+            self.finish(StopReason::Disconnected);
+            return;
+        }
+        self.members.clear();
+        self.owner = None;
+        self.set_state(State::Disconnected);
+    }
+
+    /// The client stream is back: join the room again.
+    pub fn on_client_online(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == State::Disconnected {
+            log::info!(
+                "conference {}: client stream is back, rejoining the room",
+                self.room
+            );
+            self.join(ctx);
+        }
+    }
+
+    /// Stops: leaves the room (never destroys it) and fails waiting requests.
+    pub fn stop(&mut self, ctx: &mut Ctx<'_>, reason: StopReason) {
+        if self.state == State::Stopped {
+            return;
+        }
+        if !matches!(self.state, State::Disconnected) {
+            muc::write_leave(ctx.out, &self.me);
+        }
+        log::info!("conference {}: stopped: {reason}", self.room);
+        self.finish(reason);
+    }
+
+    fn finish(&mut self, reason: StopReason) {
+        let text = reason.to_string();
+        for w in self.waiting.drain(..) {
+            let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
+                .with_text(text.clone());
+            self.answers.push((w, Err(err)));
+        }
+        self.members.clear();
+        self.stopped = Some(reason);
+        self.set_state(State::Stopped);
+    }
+
+    /// The member with this nick.
+    pub fn member(&self, nick: &str) -> Option<&Occupant> {
+        self.members.iter().find(|m| m.nick() == nick)
+    }
+}
+
+/// A random RFC 4122 version-4 UUID (the meeting id when the room has none).
+pub fn uuid(rng: &mut Rng) -> String {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from_digit((byte >> 4) as u32, 16).unwrap_or('0'));
+        s.push(char::from_digit((byte & 0xf) as u32, 16).unwrap_or('0'));
+    }
+    s
+}
