@@ -18,8 +18,16 @@ fn conference_iq(room: &str) -> String {
 
 fn focus_up(p: &Prosody) -> Focus {
     let mut f = Focus::spawn(p, &[]);
-    assert!(f.wait_log("is up as focus@auth.meet.test/", T), "{}", f.log_text());
-    assert!(f.wait_log("is up as focus.meet.test", T), "{}", f.log_text());
+    assert!(
+        f.wait_log("is up as focus@auth.meet.test/", T),
+        "{}",
+        f.log_text()
+    );
+    assert!(
+        f.wait_log("is up as focus.meet.test", T),
+        "{}",
+        f.log_text()
+    );
     f
 }
 
@@ -29,9 +37,17 @@ fn conference_request_ready_and_first_participant_becomes_owner() {
     let focus = focus_up(&p);
     let mut alice = Peer::spawn(&p, Login::guest().label("alice"));
     let r = alice.send_iq(&conference_iq("room1@conference.meet.test"), T);
-    assert_eq!(r["type"].as_str(), Some("result"), "{r}\n{}", focus.log_text());
+    assert_eq!(
+        r["type"].as_str(),
+        Some("result"),
+        "{r}\n{}",
+        focus.log_text()
+    );
     let xml = r["xml"].as_str().unwrap_or_default().to_string();
-    assert!(xml.contains("ready=\"true\"") || xml.contains("ready='true'"), "{xml}");
+    assert!(
+        xml.contains("ready=\"true\"") || xml.contains("ready='true'"),
+        "{xml}"
+    );
     assert!(xml.contains("focus@auth.meet.test"), "{xml}");
     let joined = alice.join("room1@conference.meet.test", "alice1");
     assert_eq!(joined["type"].as_str(), Some("joined"), "{joined}");
