@@ -98,6 +98,7 @@ pub mod json;
 pub mod os;
 pub mod peer;
 pub mod prosody;
+pub mod xmpp_thread;
 
 pub use focus::Focus;
 pub use json::Json;
