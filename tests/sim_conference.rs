@@ -480,6 +480,31 @@ fn requests_while_the_stream_is_down_wait_for_the_rejoin() {
     assert_ready(&w, &id, CAROL, ROOM);
 }
 
+#[test]
+fn a_request_right_after_the_last_participant_left_gets_a_working_conference() {
+    // The last participant leaves and, before the focus's leave reached the
+    // MUC, someone asks for the same room again: the MUC answers the leave
+    // (self-presence unavailable) before it answers the new join.
+    let mut w = active_room();
+    w.leave(ROOM, "alice");
+    let mut id = String::new();
+    w.batch(|w| {
+        w.leave(ROOM, "bob");
+        id = w.request(CAROL, ROOM);
+    });
+    assert_eq!(w.leaves(ROOM).len(), 1);
+    assert_eq!(w.joins(ROOM).len(), 2);
+    assert!(w.muc.focus_in(ROOM), "the MUC seated the focus again");
+    assert_ready(&w, &id, CAROL, ROOM);
+    assert!(
+        matches!(w.state(ROOM), Some(State::Idle { .. })),
+        "the focus must know it is in the room: {:?}",
+        w.state(ROOM)
+    );
+    w.join(ROOM, "carol", CAROL);
+    assert_eq!(w.state(ROOM), Some(State::WaitingForSecond));
+}
+
 // ---------------------------------------------------------------- roles
 
 #[test]

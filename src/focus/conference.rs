@@ -399,6 +399,17 @@ impl Conference {
                     self.stop(ctx, StopReason::JoinRefused(cond.to_string()));
                 }
             }
+            PresenceType::Unavailable if matches!(self.state, State::Joining { .. }) => {
+                // We are not in the room yet, so this cannot be about this
+                // join: it is the MUC's answer to the leave of an earlier
+                // conference of this room, sent on the same stream before
+                // our join (the last participant left and someone asked for
+                // the room again at once). The self-presence follows.
+                log::debug!(
+                    "conference {}: ignoring the unavailable self-presence of an earlier leave",
+                    self.room
+                );
+            }
             PresenceType::Unavailable => {
                 let reason = if p.room_destroyed().is_some() {
                     StopReason::RoomDestroyed
