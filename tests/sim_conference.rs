@@ -505,6 +505,34 @@ fn a_request_right_after_the_last_participant_left_gets_a_working_conference() {
     assert_eq!(w.state(ROOM), Some(State::WaitingForSecond));
 }
 
+#[test]
+fn a_request_for_a_new_room_while_the_client_stream_is_down_joins_once_it_is_back() {
+    let mut w = World::default_world();
+    w.client_offline();
+    w.advance(secs(1));
+    let id = w.request(ALICE, ROOM);
+    assert!(w.answers(&id).is_empty());
+    assert_eq!(w.state(ROOM), Some(State::Disconnected));
+    w.advance(secs(2));
+    let second = w.request(BOB, ROOM);
+    assert!(
+        w.dropped.is_empty(),
+        "nothing written into the dead stream: {:?}",
+        w.dropped
+    );
+    w.client_online();
+    assert_ready(&w, &second, BOB, ROOM);
+    let joins = w.joins(ROOM);
+    assert_eq!(
+        joins.len(),
+        1,
+        "the join must reach the room once the stream is up"
+    );
+    assert_eq!(joins[0].at, secs(3));
+    assert_ready(&w, &id, ALICE, ROOM);
+    assert!(w.muc.focus_in(ROOM));
+}
+
 // ---------------------------------------------------------------- roles
 
 #[test]

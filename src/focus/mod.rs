@@ -440,8 +440,12 @@ impl Focus {
             generation: slot.generation,
         };
         log::info!("conference {room}: created");
-        let mut ctx = self.shared.ctx(now);
-        slot.conf = Some(Conference::start(id, room.clone(), &mut ctx));
+        slot.conf = Some(if self.online[ConnId::Client as usize].is_some() {
+            let mut ctx = self.shared.ctx(now);
+            Conference::start(id, room.clone(), &mut ctx)
+        } else {
+            Conference::awaiting_client(id, room.clone(), &self.shared.cfg.nick)
+        });
         self.by_room.insert(room, idx);
         idx
     }
