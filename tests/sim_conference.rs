@@ -1045,6 +1045,41 @@ fn a_mute_from_a_room_without_conference_is_item_not_found() {
     assert_eq!(a[0].node.error_condition(), Some("item-not-found"));
 }
 
+#[test]
+fn a_moderator_may_not_mute_an_occupant_of_another_room() {
+    // Mallory owns ROOM2 and, to pass a nick check, seats a second client
+    // there under bob's nick; bob is in ROOM. A mute for ROOM/bob sent
+    // from ROOM2 must not reach bob.
+    let mut w = active_room();
+    w.request("mallory@meet.test/m1", ROOM2);
+    w.join(ROOM2, "mallory", "mallory@meet.test/m1");
+    w.join(ROOM2, "bob", "mallory@meet.test/m2");
+    assert_eq!(w.grants(), vec!["alice@meet.test", "mallory@meet.test"]);
+    let before = w.sent.len();
+    let id = w.mute(
+        ROOM2,
+        "mallory",
+        &format!("jid='{}'", occupant("bob")),
+        "true",
+    );
+    let sent: Vec<&Sent> = w.sent[before..].iter().collect();
+    assert_eq!(sent.len(), 1, "only an error to mallory: {sent:#?}");
+    assert_eq!(sent[0].attr("type"), Some("error"));
+    assert!(
+        !w.inbox(BOB)
+            .iter()
+            .any(|n| n.child("mute", sim::NS_AUDIO).is_some()),
+        "bob was muted from another room"
+    );
+    let to_mallory: Vec<_> = w
+        .inbox("mallory@meet.test/m1")
+        .into_iter()
+        .filter(|n| n.attr("id") == Some(id.as_str()))
+        .collect();
+    assert_eq!(to_mallory.len(), 1);
+    assert_eq!(to_mallory[0].error_condition(), Some("item-not-found"));
+}
+
 // --------------------------------------------------------- determinism
 
 fn script(seed: [u8; 32]) -> Vec<String> {
