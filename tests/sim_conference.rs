@@ -471,6 +471,28 @@ fn everybody_left_while_the_stream_was_down_idles_out_after_the_rejoin() {
 }
 
 #[test]
+fn a_client_drop_while_joining_keeps_the_requests_and_joins_again() {
+    let mut w = World::default_world();
+    w.muc.join_mode = JoinMode::Hold;
+    let id = w.request(ALICE, ROOM);
+    w.advance(secs(5));
+    w.client_offline();
+    assert_eq!(w.state(ROOM), Some(State::Disconnected));
+    assert_eq!(
+        w.next_timer(),
+        None,
+        "no join deadline while the stream is down"
+    );
+    w.advance(secs(60));
+    assert!(w.answers(&id).is_empty());
+    w.muc.join_mode = JoinMode::Accept;
+    w.client_online();
+    assert_eq!(w.joins(ROOM).len(), 2);
+    assert_ready(&w, &id, ALICE, ROOM);
+    assert_eq!(w.answer(&id).at, secs(65));
+}
+
+#[test]
 fn requests_while_the_stream_is_down_wait_for_the_rejoin() {
     let mut w = active_room();
     w.client_offline();
@@ -1029,8 +1051,8 @@ fn a_mute_for_an_unknown_target_is_item_not_found() {
 
 #[test]
 fn a_mute_from_a_room_without_conference_is_item_not_found() {
-    // The focus sits in ROOM2's MUC room but its conference is gone
-    // (here: never created); the request arrives as from ROOM2.
+    // A mute request whose sender's room (ROOM2) has no conference: the
+    // focus answers item-not-found and sends nothing else.
     let mut w = active_room();
     let id = "mx1";
     let before = w.sent.len();
@@ -1198,5 +1220,50 @@ fn without_auto_login_a_session_ends_with_its_conference() {
         err.child("session-invalid", ns::FOCUS).is_some(),
         "{}",
         e.xml
+    );
+}
+
+#[test]
+fn the_meeting_id_comes_from_the_room_form_else_it_is_random() {
+    let mut w = World::default_world();
+    w.muc.meeting_id = Some("5d1f0ad6-5d3d-4a4e-9f3b-000000000001".into());
+    w.request(ALICE, ROOM);
+    assert_eq!(
+        w.focus.conference(ROOM).unwrap().meeting_id(),
+        Some("5d1f0ad6-5d3d-4a4e-9f3b-000000000001")
+    );
+    w.muc.meeting_id = None;
+    w.request(BOB, ROOM2);
+    let id = w
+        .focus
+        .conference(ROOM2)
+        .unwrap()
+        .meeting_id()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    assert_eq!(&id[14..15], "4", "a version-4 UUID: {id}");
+}
+
+#[test]
+fn requests_for_rooms_the_focus_does_not_serve_are_bad_requests() {
+    let mut w = World::default_world();
+    let other = w.request(ALICE, "room@muc.elsewhere.test");
+    assert_error(&w, &other, "bad-request");
+    let not_bare = w.request(ALICE, "room@conference.meet.test/nick");
+    assert_error(&w, &not_bare, "bad-request");
+    let id = w.id_for_test();
+    let xml = format!(
+        "<iq type='set' id='{id}' from='{ALICE}' to='{}'><conference xmlns='{}'/></iq>",
+        sim::COMPONENT,
+        ns::FOCUS
+    );
+    w.send_to_focus(jicofo::conn::ConnId::Component, &xml);
+    assert_error(&w, &id, "bad-request");
+    assert_eq!(w.focus.conference_count(), 0);
+    assert!(
+        w.sent
+            .iter()
+            .all(|s| s.conn == jicofo::conn::ConnId::Component)
     );
 }

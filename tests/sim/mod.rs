@@ -425,6 +425,11 @@ impl World {
         self.now - self.t0
     }
 
+    /// A fresh IQ id for a stanza a test writes itself.
+    pub fn id_for_test(&mut self) -> String {
+        self.id("t")
+    }
+
     fn id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{}", self.next_id)
@@ -557,6 +562,8 @@ impl World {
     /// The client stream drops: the server removes the focus from every
     /// room (the participants see it leave) and the focus is told.
     pub fn client_offline(&mut self) {
+        // Joins the MUC held back die with the session that sent them.
+        self.muc.held.clear();
         let rooms: Vec<String> = self.muc.rooms.keys().cloned().collect();
         for room in rooms {
             self.remove_occupant(&room, FOCUS_FULL, &[], "", false);
