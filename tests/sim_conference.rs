@@ -1267,3 +1267,22 @@ fn requests_for_rooms_the_focus_does_not_serve_are_bad_requests() {
             .all(|s| s.conn == jicofo::conn::ConnId::Component)
     );
 }
+
+#[test]
+fn members_present_at_the_join_are_elected_in_join_order() {
+    // Alice and bob sit in the room without an owner (the grant failed);
+    // the focus is kicked and asked back: the occupants arrive before its
+    // self-presence, and the first of them in join order is granted.
+    let mut w = with_room();
+    w.muc.grant_error = Some("not-allowed");
+    w.join(ROOM, "alice", ALICE);
+    w.join(ROOM, "bob", BOB);
+    w.kick_focus(ROOM);
+    w.muc.grant_error = None;
+    let id = w.request(CAROL, ROOM);
+    assert_ready(&w, &id, CAROL, ROOM);
+    assert_eq!(w.members(ROOM), vec!["alice", "bob"]);
+    assert_eq!(w.state(ROOM), Some(State::Active));
+    assert_eq!(w.grants(), vec!["alice@meet.test", "alice@meet.test"]);
+    assert_eq!(w.muc.affiliation(ROOM, "alice@meet.test"), Some("owner"));
+}
