@@ -8,6 +8,7 @@
 //!  SingleParticipant --another joins--> Active
 //!  any in room --last participant leaves | room destroyed | focus not owner | kicked--> Stopped
 //!  any in room --client stream down--> Disconnected --stream back--> Joining
+//!  (created while the client stream is down) Disconnected --stream back--> Joining
 //!  Joining --join refused | no self-presence in time--> Stopped
 //! ```
 //!
@@ -247,12 +248,27 @@ pub const MAX_WAITING: usize = 64;
 impl Conference {
     /// A conference for `room` that joins it now.
     pub fn start(id: ConfId, room: Jid, ctx: &mut Ctx<'_>) -> Conference {
-        let me = format!("{}/{}", room.bare(), ctx.cfg.nick).into_boxed_str();
-        let mut c = Conference {
+        let mut c = Conference::new(id, room, &ctx.cfg.nick, State::Stopped);
+        c.join(ctx);
+        c
+    }
+
+    /// A conference for `room` asked for while the client stream is down:
+    /// it waits in `Disconnected` (its requests with it) and joins when
+    /// the stream is back ([`Conference::on_client_online`]). A join
+    /// written now would be dropped with the dead stream.
+    pub fn awaiting_client(id: ConfId, room: Jid, nick: &str) -> Conference {
+        log::info!("conference {room}: the client stream is down; joining once it is back");
+        Conference::new(id, room, nick, State::Disconnected)
+    }
+
+    fn new(id: ConfId, room: Jid, nick: &str, state: State) -> Conference {
+        let me = format!("{}/{}", room.bare(), nick).into_boxed_str();
+        Conference {
             id,
             room,
             me,
-            state: State::Stopped,
+            state,
             members: Vec::new(),
             owner: None,
             granted: Vec::new(),
@@ -260,9 +276,7 @@ impl Conference {
             answers: Vec::new(),
             meeting_id: None,
             stopped: None,
-        };
-        c.join(ctx);
-        c
+        }
     }
 
     /// The room's bare JID.
@@ -398,6 +412,17 @@ impl Conference {
                     );
                     self.stop(ctx, StopReason::JoinRefused(cond.to_string()));
                 }
+            }
+            PresenceType::Unavailable if matches!(self.state, State::Joining { .. }) => {
+                // We are not in the room yet, so this cannot be about this
+                // join: it is the MUC's answer to the leave of an earlier
+                // conference of this room, sent on the same stream before
+                // our join (the last participant left and someone asked for
+                // the room again at once). The self-presence follows.
+                log::debug!(
+                    "conference {}: ignoring the unavailable self-presence of an earlier leave",
+                    self.room
+                );
             }
             PresenceType::Unavailable => {
                 let reason = if p.room_destroyed().is_some() {

@@ -440,8 +440,12 @@ impl Focus {
             generation: slot.generation,
         };
         log::info!("conference {room}: created");
-        let mut ctx = self.shared.ctx(now);
-        slot.conf = Some(Conference::start(id, room.clone(), &mut ctx));
+        slot.conf = Some(if self.online[ConnId::Client as usize].is_some() {
+            let mut ctx = self.shared.ctx(now);
+            Conference::start(id, room.clone(), &mut ctx)
+        } else {
+            Conference::awaiting_client(id, room.clone(), &self.shared.cfg.nick)
+        });
         self.by_room.insert(room, idx);
         idx
     }
@@ -611,9 +615,10 @@ impl Focus {
         let Some(conf) = self.slots[idx as usize].conf.as_ref() else {
             return;
         };
+        let target = Jid::parse(target).ok();
         let (Some(muter), Some(target_nick)) = (
             requester.resource(),
-            target.rsplit_once('/').map(|(_, n)| n),
+            target.as_ref().and_then(|t| t.resource()),
         ) else {
             return self.reply_error(
                 ConnId::Client,
@@ -622,6 +627,20 @@ impl Focus {
                 err(Condition::BadRequest, "bad occupant JID"),
             );
         };
+        // The target is looked up by nick in the requester's room: an
+        // occupant JID of another room must not match a namesake here
+        // (and get a mute notification from this room's moderator).
+        if target.as_ref().map(|t| t.bare()) != Some(conf.room().bare()) {
+            return self.reply_error(
+                ConnId::Client,
+                iq,
+                None,
+                err(
+                    Condition::ItemNotFound,
+                    "no such participant in this conference",
+                ),
+            );
+        }
         let Some(muter_m) = conf.member(muter) else {
             return self.reply_error(
                 ConnId::Client,
@@ -664,7 +683,7 @@ impl Focus {
         );
         if !own {
             let id = conf.id();
-            let target = target.to_string();
+            let target = target.map(|t| t.as_str().to_string()).unwrap_or_default();
             let actor = requester.as_str().to_string();
             let kind = req.kind;
             let tid = self.shared.tracker.register(
