@@ -149,7 +149,11 @@ impl<'b> XmlWriter<'b> {
         let ns = el.ns();
         self.start(el.name());
         if ns != parent_ns {
-            self.attr("xmlns", ns);
+            // `ns` is the declaration as written (see `El::ns`), already
+            // escaped: write it verbatim, in a quote it does not contain
+            // (a raw value never holds both kinds of quote).
+            let quote = if ns.contains('\'') { b'"' } else { b'\'' };
+            self.attr_raw("xmlns", ns, quote);
         }
         for a in el.raw_attrs() {
             self.attr_raw(a.name, a.raw_value, a.quote);
@@ -238,5 +242,27 @@ mod tests {
     fn unbalanced_end_panics() {
         let mut out = Vec::new();
         XmlWriter::new(&mut out).end();
+    }
+
+    /// Fuzz crash (parse_write_parse): a namespace holding `"` (or `>`, `&`)
+    /// was escaped a second time by `copy`, so the copy had another namespace.
+    #[test]
+    fn fuzz_writer_copy_keeps_namespace_as_written() {
+        let data: &[u8] = b"<stream:error><not-authorized xm~ns='urn:\x0d\x00\x00\x00ietf:params:xml:ns:xmpp-rmpp-s*treams'/><text xmlns='urn:ietf:params:xml:nxml:ns:xmpp-s*trea\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"streams-str\x07\x00\x00\x00' xml:lang='en'>bad secret</text></stream:error>";
+        crate::fuzzing::parse_write_parse(data);
+        for (xml, copied) in [
+            ("<r><t xmlns='a\"b'/></r>", "<r><t xmlns='a\"b'/></r>"),
+            (
+                "<r><t xmlns=\"a'b&amp;c>\"/></r>",
+                "<r><t xmlns=\"a'b&amp;c>\"/></r>",
+            ),
+        ] {
+            let mut p = crate::xml::Parser::new();
+            let doc = p.parse(xml.as_bytes(), crate::xml::ns::CLIENT).unwrap();
+            let mut out = Vec::new();
+            XmlWriter::new(&mut out).copy(doc.root(), crate::xml::ns::CLIENT);
+            assert_eq!(s(&out), copied);
+            crate::fuzzing::parse_write_parse(xml.as_bytes());
+        }
     }
 }
