@@ -325,6 +325,13 @@ impl Parser {
             Some(i) => (&name[..i], qname.0 + i as u32 + 1),
             None => ("", qname.0),
         };
+        // quick-xml lets `<>` and `<p:>` through; an element must have a
+        // name, and a prefix, when there is a colon, must not be empty.
+        if local == qname.1 || (local != qname.0 && prefix.is_empty()) {
+            return Err(ParseError::Syntax(format!(
+                "malformed element name '{name}'"
+            )));
+        }
         let ns = self.resolve(src, prefix, default_ns)?;
         let idx = self.nodes.len() as u32;
         self.nodes.push(Node {
@@ -426,7 +433,9 @@ impl<'a> El<'a> {
         self.s(self.node().qname)
     }
 
-    /// Resolved namespace name.
+    /// Resolved namespace name, as its declaration is written: not
+    /// unescaped, so it compares equal to the namespaces we speak (none of
+    /// which needs escaping) without allocating.
     pub fn ns(&self) -> &'a str {
         match self.node().ns {
             NsRef::Static(s) => s,
@@ -727,6 +736,30 @@ mod tests {
             p.parse(b"<a>\xff</a>", ns::CLIENT).unwrap_err(),
             ParseError::Encoding
         );
+    }
+
+    /// Fuzz crash (parse_write_parse): quick-xml accepts `<></>`; the tree
+    /// had an element without a name, which the writer cannot write back.
+    #[test]
+    fn fuzz_doc_element_without_a_name() {
+        crate::fuzzing::parse_write_parse(b"<><></></>");
+        let mut p = Parser::new();
+        for bad in [
+            "<><></></>",
+            "<></>",
+            "<a><p:/></a>",
+            "<:a xmlns:='u'/>",
+            "<a><:b/></a>",
+        ] {
+            assert!(
+                matches!(
+                    p.parse(bad.as_bytes(), ns::CLIENT),
+                    Err(ParseError::Syntax(_))
+                ),
+                "{bad} must be rejected"
+            );
+        }
+        assert!(p.parse(b"<p:a xmlns:p='u'/>", ns::CLIENT).is_ok());
     }
 
     #[test]
