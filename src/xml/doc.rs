@@ -333,9 +333,13 @@ impl Parser {
             Some(i) => (&name[..i], qname.0 + i as u32 + 1),
             None => ("", qname.0),
         };
-        // quick-xml lets `<>` and `<p:>` through; an element must have a
-        // name, and a prefix, when there is a colon, must not be empty.
-        if local == qname.1 || (local != qname.0 && prefix.is_empty()) {
+        // quick-xml lets `<>`, `<p:>` and `<p:a:b>` through: an element must
+        // have a name, with at most one colon and a non-empty prefix before it.
+        let local_name = &src[local as usize..qname.1 as usize];
+        if local_name.is_empty()
+            || local_name.contains(':')
+            || (local != qname.0 && prefix.is_empty())
+        {
             return Err(ParseError::Syntax(format!(
                 "malformed element name '{name}'"
             )));
@@ -768,6 +772,24 @@ mod tests {
             );
         }
         assert!(p.parse(b"<p:a xmlns:p='u'/>", ns::CLIENT).is_ok());
+    }
+
+    /// Fuzz crash (parse_write_parse): `<stream:errrn:i …/>` parsed with the
+    /// local name `errrn:i`, which a copy turns into an unbound prefix.
+    #[test]
+    fn fuzz_doc_element_name_with_two_colons() {
+        let data: &[u8] =
+            b"<stream:errrn:i\x00\x00\x001pxm~ns='urn:i\x00\x00\x001params:xmO\x01\"\x05:xmms'/>";
+        crate::fuzzing::parse_write_parse(data);
+        let mut p = Parser::new();
+        assert!(matches!(
+            p.parse(data, ns::CLIENT),
+            Err(ParseError::Syntax(_))
+        ));
+        assert!(matches!(
+            p.parse(b"<a><b:c:d xmlns:b='u'/></a>", ns::CLIENT),
+            Err(ParseError::Syntax(_))
+        ));
     }
 
     /// Fuzz crash (parse_write_parse): with a byte order mark in front,
