@@ -106,7 +106,8 @@ struct Decl {
 }
 
 /// Nesting limit for one stanza; Jingle needs about 7, this leaves room.
-const MAX_DEPTH: usize = 64;
+/// The writer supports the same depth, so any parsed element can be copied.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Parses frames into trees, reusing its vectors between frames.
 #[derive(Debug, Default)]

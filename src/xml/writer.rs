@@ -7,8 +7,11 @@
 
 use super::doc::El;
 
-/// Deepest nesting the writer supports; Jingle offers need about 7.
-const MAX_DEPTH: usize = 32;
+/// Deepest nesting the writer supports; Jingle offers need about 7. Twice
+/// what the parser accepts, so that [`XmlWriter::copy`] can place anything a
+/// peer sent (say, a transport) inside a stanza we are building without ever
+/// reaching the limit, which panics.
+const MAX_DEPTH: usize = 2 * super::doc::MAX_DEPTH;
 
 /// Writes one or more elements at the end of `out`.
 #[derive(Debug)]
@@ -264,5 +267,35 @@ mod tests {
             assert_eq!(s(&out), copied);
             crate::fuzzing::parse_write_parse(xml.as_bytes());
         }
+    }
+
+    /// Fuzz crash (parse_write_parse, from a deep seed): the parser accepts
+    /// 64 levels but the writer only had room for 32, so copying a deep
+    /// element panicked.
+    #[test]
+    fn fuzz_writer_copies_as_deep_as_the_parser_parses() {
+        let data = format!(
+            "<iq type='set'>{}deep{}</iq>",
+            (0..40)
+                .map(|i| format!("<x{i} xmlns='urn:d{}'>", i % 3))
+                .collect::<String>(),
+            (0..40)
+                .rev()
+                .map(|i| format!("</x{i}>"))
+                .collect::<String>()
+        );
+        crate::fuzzing::parse_write_parse(data.as_bytes());
+        let deepest = format!("{}{}", "<a>".repeat(64), "</a>".repeat(64));
+        crate::fuzzing::parse_write_parse(deepest.as_bytes());
+        // Even into a stanza that is itself as deep as a parsed one can be.
+        let mut p = crate::xml::Parser::new();
+        let doc = p.parse(deepest.as_bytes(), crate::xml::ns::CLIENT).unwrap();
+        let mut out = Vec::new();
+        let mut w = XmlWriter::new(&mut out);
+        for _ in 0..64 {
+            w.start("b");
+        }
+        w.copy(doc.root(), crate::xml::ns::CLIENT);
+        assert_eq!(w.depth(), 64);
     }
 }
