@@ -15,8 +15,10 @@
 //!   attribute);
 //! * ours, 1500-byte reads: the same, the stream pushed as a socket would.
 //!
-//! Each round runs the three back to back so that load from other work on
-//! the machine hits them alike: throughput is the median over rounds, the
+//! Time is the bench thread's on-CPU time (Linux schedstat; wall time
+//! elsewhere), so that waiting for a core shared with other work does not
+//! count. Each round runs the three back to back so that load from other
+//! work hits them alike: throughput is the median over rounds, the
 //! ratio the median of the per-round ratios, IQR the interquartile range of
 //! the round times relative to their median. Allocations are counted by a
 //! wrapper around the system allocator, for one pass after a warm-up pass.
@@ -555,16 +557,30 @@ fn ours(framer: &mut Framer, parser: &mut Parser, stream: &[u8], chunk: usize) -
 // ---------------------------------------------------------------------------
 // Timing.
 
-/// Runs `f` for at least `min` and returns seconds per call.
+/// On-CPU time of this thread, in nanoseconds (Linux schedstat). The
+/// machine's cores are shared with other work: time spent waiting for a core
+/// must not count as parsing time.
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Runs `f` for at least `min` of wall time and returns seconds per call, of
+/// on-CPU time where the system tells it, else of wall time.
 fn time_per_call(min: Duration, mut f: impl FnMut() -> u64) -> f64 {
     let mut calls = 0u64;
+    let cpu0 = cpu_ns();
     let start = Instant::now();
     loop {
         black_box(f());
         calls += 1;
         let t = start.elapsed();
         if t >= min {
-            return t.as_secs_f64() / calls as f64;
+            let secs = match (cpu0, cpu_ns()) {
+                (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+                _ => t.as_secs_f64(),
+            };
+            return secs / calls as f64;
         }
     }
 }
@@ -576,9 +592,13 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    // `--only baseline|whole|1500`: run one workload for a few seconds, for a
-    // profiler (`perf record`); prints nothing.
-    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+    // `--only baseline|whole|1500 [--passes N]`: run one workload for a few
+    // seconds (or exactly N passes), for a profiler; prints nothing. Under
+    // `valgrind --tool=callgrind`, the instruction counts of N and 1 passes
+    // give a per-pass count that no other load on the machine can disturb.
+    let arg = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
+    let only = arg("--only");
+    let passes: Option<u32> = arg("--passes").map(|n| n.parse().expect("--passes N"));
     let (rounds, per_round) = if quick {
         (5, Duration::from_millis(100))
     } else {
@@ -590,13 +610,20 @@ fn main() {
     let mut framer = Framer::new(DEFAULT_MAX_FRAME);
     let mut parser = Parser::new();
     if let Some(w) = only {
-        let d = Duration::from_secs(5);
-        match w.as_str() {
-            "baseline" => time_per_call(d, || baseline(&stream)),
-            "whole" => time_per_call(d, || ours(&mut framer, &mut parser, bytes, usize::MAX).0),
-            "1500" => time_per_call(d, || ours(&mut framer, &mut parser, bytes, 1500).0),
+        let mut run = || match w.as_str() {
+            "baseline" => baseline(&stream),
+            "whole" => ours(&mut framer, &mut parser, bytes, usize::MAX).0,
+            "1500" => ours(&mut framer, &mut parser, bytes, 1500).0,
             other => panic!("unknown workload {other}"),
         };
+        match passes {
+            Some(n) => (0..n).for_each(|_| {
+                black_box(run());
+            }),
+            None => {
+                time_per_call(Duration::from_secs(5), run);
+            }
+        }
         return;
     }
     // Sanity and warm-up: both paths see the whole corpus.
@@ -666,11 +693,12 @@ fn main() {
     ];
 
     println!(
-        "corpus: {} bytes, {} stanzas in one stream (avg {} B); median of {} rounds",
+        "corpus: {} bytes, {} stanzas in one stream (avg {} B); median of {} rounds, {} time",
         bytes.len(),
         stanzas,
         bytes.len() / stanzas,
-        rounds
+        rounds,
+        if cpu_ns().is_some() { "on-CPU" } else { "wall" }
     );
     for (name, size) in &sizes {
         println!("  {name:<20} {size:>6} B");
