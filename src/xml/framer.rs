@@ -69,8 +69,8 @@ enum Lex {
     Text,
     /// Just after `<`.
     TagOpen,
-    /// Inside a start tag; `slash` is true when the last significant byte was `/`.
-    StartTag { slash: bool },
+    /// Inside a start tag, outside quotes.
+    StartTag,
     /// Inside a quoted attribute value of a start tag.
     AttrValue { quote: u8 },
     /// Inside an end tag, after `</`.
@@ -213,10 +213,10 @@ impl Framer {
                             Lex::Pi { question: false }
                         }
                         b'!' => Lex::Bang { matched: 0 },
-                        _ => Lex::StartTag { slash: false },
+                        _ => Lex::StartTag,
                     };
                 }
-                Lex::StartTag { .. } => {
+                Lex::StartTag => {
                     if let Some(f) = self.scan_start_tag(end)? {
                         return Ok(Some(f));
                     }
@@ -224,7 +224,7 @@ impl Framer {
                 Lex::AttrValue { quote } => match memchr::memchr(quote, &self.buf[self.pos..end]) {
                     Some(i) => {
                         self.pos += i + 1;
-                        self.lex = Lex::StartTag { slash: false };
+                        self.lex = Lex::StartTag;
                     }
                     None => self.pos = end,
                 },
@@ -318,7 +318,14 @@ impl Framer {
     fn scan_text(&mut self, end: usize) -> Result<Scan, FramerError> {
         let rest = &self.buf[self.pos..end];
         if self.depth > 0 {
-            match memchr::memchr(b'<', rest) {
+            // Most often there is no text at all between two tags (`><`):
+            // no need to set up a search for that.
+            let next = if rest.first() == Some(&b'<') {
+                Some(0)
+            } else {
+                memchr::memchr(b'<', rest)
+            };
+            match next {
                 Some(i) => {
                     self.pos += i + 1;
                     self.lex = Lex::TagOpen;
@@ -368,46 +375,56 @@ impl Framer {
     }
 
     fn scan_start_tag(&mut self, end: usize) -> Result<Option<Frame>, FramerError> {
-        let Lex::StartTag { mut slash } = self.lex else {
-            unreachable!()
-        };
-        while self.pos < end {
-            let b = self.buf[self.pos];
-            self.pos += 1;
-            match b {
-                b'"' | b'\'' => {
+        // Names, `=` and spaces need no look: jump from quoted value to
+        // quoted value up to the `>`, without a round through `next_frame`.
+        let at = loop {
+            let Some(i) = memchr::memchr3(b'>', b'"', b'\'', &self.buf[self.pos..end]) else {
+                self.pos = end;
+                return Ok(None);
+            };
+            let at = self.pos + i;
+            let b = self.buf[at];
+            self.pos = at + 1;
+            if b == b'>' {
+                break at;
+            }
+            match memchr::memchr(b, &self.buf[self.pos..end]) {
+                Some(j) => self.pos += j + 1,
+                None => {
+                    self.pos = end;
                     self.lex = Lex::AttrValue { quote: b };
                     return Ok(None);
                 }
-                b'>' => {
-                    self.lex = Lex::Text;
-                    if slash {
-                        if self.depth == 0 {
-                            if !self.in_stream {
-                                return Err(FramerError::NotWellFormed(
-                                    "the stream header is an empty element",
-                                ));
-                            }
-                            return Ok(Some(self.complete_stanza()));
-                        }
-                        return Ok(None);
-                    }
-                    if self.depth == 0 && !self.in_stream {
-                        self.in_stream = true;
-                        let range = self.start..self.pos;
-                        self.consumed = self.pos;
-                        self.start = self.pos;
-                        return Ok(Some(Frame::StreamOpen(range)));
-                    }
-                    self.depth += 1;
-                    return Ok(None);
-                }
-                b'/' => slash = true,
-                b' ' | b'\t' | b'\r' | b'\n' => {}
-                _ => slash = false,
             }
+        };
+        self.lex = Lex::Text;
+        // An empty element when the last byte before `>` that is not
+        // whitespace is `/`. The look back stays inside this tag (its `<`
+        // at least precedes `>`), all of it still in the buffer.
+        let slash = self.buf[..at]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+            == Some(&b'/');
+        if slash {
+            if self.depth == 0 {
+                if !self.in_stream {
+                    return Err(FramerError::NotWellFormed(
+                        "the stream header is an empty element",
+                    ));
+                }
+                return Ok(Some(self.complete_stanza()));
+            }
+            return Ok(None);
         }
-        self.lex = Lex::StartTag { slash };
+        if self.depth == 0 && !self.in_stream {
+            self.in_stream = true;
+            let range = self.start..self.pos;
+            self.consumed = self.pos;
+            self.start = self.pos;
+            return Ok(Some(Frame::StreamOpen(range)));
+        }
+        self.depth += 1;
         Ok(None)
     }
 
