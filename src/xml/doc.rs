@@ -283,24 +283,33 @@ impl Parser {
         before: u32,
         after: u32,
     ) -> Result<u32, ParseError> {
-        let qname = span(src, e.name().into_inner());
+        let name: &str = e.name().into_inner();
+        let qname = span(src, name);
         let attr_start = self.attrs.len() as u32;
+        // quick-xml lets `<` through in a start tag (in a value, say), XML
+        // does not. One look over the whole tag is cheaper than one per value.
+        if memchr::memchr(b'<', e.as_bytes()).is_some() {
+            return Err(ParseError::Syntax("'<' in a start tag".into()));
+        }
+        // Compared as bytes: slicing `src` as `str` checks char boundaries,
+        // which showed in profiles of this loop.
+        let bytes = src.as_bytes();
         for a in e.attributes().with_checks(false) {
             let a = a.map_err(|e| ParseError::Syntax(e.to_string()))?;
-            let key = span(src, a.key.into_inner());
+            let kname: &str = a.key.into_inner();
+            let key = span(src, kname);
             let value = match &a.value {
                 Cow::Borrowed(v) => span(src, v),
                 Cow::Owned(_) => {
                     return Err(ParseError::Syntax("unexpected attribute form".into()));
                 }
             };
-            let quote = src.as_bytes()[value.0 as usize - 1];
-            if memchr::memchr(b'<', &src.as_bytes()[value.0 as usize..value.1 as usize]).is_some() {
-                return Err(ParseError::Syntax("'<' in an attribute value".into()));
-            }
-            let kname = &src[key.0 as usize..key.1 as usize];
+            let quote = bytes[value.0 as usize - 1];
+            let klen = key.1 - key.0;
             for prev in &self.attrs[attr_start as usize..] {
-                if &src[prev.qname.0 as usize..prev.qname.1 as usize] == kname {
+                if prev.qname.1 - prev.qname.0 == klen
+                    && &bytes[prev.qname.0 as usize..prev.qname.1 as usize] == kname.as_bytes()
+                {
                     return Err(ParseError::DuplicateAttribute(kname.to_string()));
                 }
             }
@@ -311,8 +320,7 @@ impl Parser {
                     depth,
                 });
                 true
-            } else if let Some(p) = kname.strip_prefix("xmlns:") {
-                let _ = p;
+            } else if kname.starts_with("xmlns:") {
                 self.decls.push(Decl {
                     prefix: (key.0 + 6, key.1),
                     ns: NsRef::Src(value.0, value.1),
@@ -329,16 +337,15 @@ impl Parser {
                 decl,
             });
         }
-        let name = &src[qname.0 as usize..qname.1 as usize];
-        let (prefix, local) = match name.find(':') {
-            Some(i) => (&name[..i], qname.0 + i as u32 + 1),
-            None => ("", qname.0),
+        let (prefix, local_name) = match memchr::memchr(b':', name.as_bytes()) {
+            Some(i) => (&name[..i], &name[i + 1..]),
+            None => ("", name),
         };
+        let local = qname.1 - local_name.len() as u32;
         // quick-xml lets `<>`, `<p:>` and `<p:a:b>` through: an element must
         // have a name, with at most one colon and a non-empty prefix before it.
-        let local_name = &src[local as usize..qname.1 as usize];
         if local_name.is_empty()
-            || local_name.contains(':')
+            || memchr::memchr(b':', local_name.as_bytes()).is_some()
             || (local != qname.0 && prefix.is_empty())
         {
             return Err(ParseError::Syntax(format!(
@@ -367,8 +374,11 @@ impl Parser {
         prefix: &str,
         default_ns: &'static str,
     ) -> Result<NsRef, ParseError> {
+        let bytes = src.as_bytes();
         for d in self.decls.iter().rev() {
-            if &src[d.prefix.0 as usize..d.prefix.1 as usize] == prefix {
+            if (d.prefix.1 - d.prefix.0) as usize == prefix.len()
+                && &bytes[d.prefix.0 as usize..d.prefix.1 as usize] == prefix.as_bytes()
+            {
                 return Ok(d.ns);
             }
         }
