@@ -2,10 +2,15 @@
 //!
 //! [`Parser`] runs quick-xml over a frame the framer found complete and records
 //! each element as byte ranges of the frame (name, attributes, content) in
-//! vectors it reuses from frame to frame, so parsing a stanza allocates
-//! nothing once the vectors have grown. [`El`] is a cheap `Copy` handle for
-//! reading the tree: names, resolved namespaces, attributes (unescaped only
-//! when they contain an entity), children and text.
+//! vectors it reuses from frame to frame, so the tree costs no allocation
+//! once the vectors have grown. quick-xml's reader is new for each frame (it
+//! cannot be given new input) and keeps its stack of open element names in
+//! a `String` and a `Vec` of its own: about 4 small allocations per stanza,
+//! under 1% of the parse time (`benches/parser.rs`).
+//!
+//! [`El`] is a cheap `Copy` handle for reading the tree: names, resolved
+//! namespaces, attributes (unescaped only when they contain an entity),
+//! children and text.
 //!
 //! A frame parsed alone does not see the declarations of the stream header, so
 //! the caller passes the stream's default namespace (`jabber:client` or
