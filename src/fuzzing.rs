@@ -311,3 +311,29 @@ impl Harness<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed seeds run clean through their bodies, so they stay
+    /// useful starting points as the code changes.
+    #[test]
+    fn seeds_run_clean() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds");
+        type Body = fn(&[u8]);
+        let bodies: [(&str, Body); 3] = [
+            ("framer_chunking", framer_chunking),
+            ("parse_write_parse", parse_write_parse),
+            ("component_machine", component_machine),
+        ];
+        for (target, body) in bodies {
+            let mut seeds = 0;
+            for entry in std::fs::read_dir(format!("{dir}/{target}")).unwrap() {
+                body(&std::fs::read(entry.unwrap().path()).unwrap());
+                seeds += 1;
+            }
+            assert!(seeds > 0, "no seeds for {target}");
+        }
+    }
+}
