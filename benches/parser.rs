@@ -1,6 +1,8 @@
 //! Parser throughput and allocations, against raw quick-xml on the same bytes.
 //!
-//! `cargo bench --bench parser` (add `-- --quick` for a short run).
+//! `cargo bench --bench parser` (add `-- --quick` for a short run; run
+//! without `--bench`, as `cargo test --all-targets` does, it makes one short
+//! round only).
 //!
 //! The corpus is one XMPP stream of realistic Jitsi stanzas (protocol.md
 //! §3.3, §4.2, §5.3, §5.4): bridge brewery presences with colibri stats, a
@@ -591,6 +593,9 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this
+    // binary without it, and then one short round is enough to prove it works.
+    let smoke = !std::env::args().any(|a| a == "--bench");
     let quick = std::env::args().any(|a| a == "--quick");
     // `--only baseline|whole|1500 [--passes N]`: run one workload for a few
     // seconds (or exactly N passes), for a profiler; prints nothing. Under
@@ -599,7 +604,9 @@ fn main() {
     let arg = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
     let only = arg("--only");
     let passes: Option<u32> = arg("--passes").map(|n| n.parse().expect("--passes N"));
-    let (rounds, per_round) = if quick {
+    let (rounds, per_round) = if smoke {
+        (1, Duration::from_millis(10))
+    } else if quick {
         (5, Duration::from_millis(100))
     } else {
         (15, Duration::from_millis(400))
