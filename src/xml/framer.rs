@@ -69,8 +69,8 @@ enum Lex {
     Text,
     /// Just after `<`.
     TagOpen,
-    /// Inside a start tag; `slash` is true when the last significant byte was `/`.
-    StartTag { slash: bool },
+    /// Inside a start tag, outside quotes.
+    StartTag,
     /// Inside a quoted attribute value of a start tag.
     AttrValue { quote: u8 },
     /// Inside an end tag, after `</`.
@@ -187,13 +187,19 @@ impl Framer {
     /// Scans forward and returns the next complete frame, `None` when more
     /// bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, FramerError> {
-        let len = self.buf.len();
-        while self.pos < len {
+        loop {
+            // Never look further than `max` bytes into the frame in progress:
+            // whether a frame is too big then depends only on its bytes, not
+            // on how far one step of the scan happened to reach in this read.
+            let end = self.buf.len().min(self.start.saturating_add(self.max));
+            if self.pos >= end {
+                break;
+            }
             match self.lex {
-                Lex::Text => match self.scan_text()? {
+                Lex::Text => match self.scan_text(end)? {
                     Scan::Frame(f) => return Ok(Some(f)),
                     Scan::Continue => {}
-                    Scan::NeedMore => return Ok(None),
+                    Scan::NeedMore => break,
                 },
                 Lex::TagOpen => {
                     let b = self.buf[self.pos];
@@ -207,22 +213,22 @@ impl Framer {
                             Lex::Pi { question: false }
                         }
                         b'!' => Lex::Bang { matched: 0 },
-                        _ => Lex::StartTag { slash: false },
+                        _ => Lex::StartTag,
                     };
                 }
-                Lex::StartTag { .. } => {
-                    if let Some(f) = self.scan_start_tag()? {
+                Lex::StartTag => {
+                    if let Some(f) = self.scan_start_tag(end)? {
                         return Ok(Some(f));
                     }
                 }
-                Lex::AttrValue { quote } => match memchr::memchr(quote, &self.buf[self.pos..]) {
+                Lex::AttrValue { quote } => match memchr::memchr(quote, &self.buf[self.pos..end]) {
                     Some(i) => {
                         self.pos += i + 1;
-                        self.lex = Lex::StartTag { slash: false };
+                        self.lex = Lex::StartTag;
                     }
-                    None => self.pos = len,
+                    None => self.pos = end,
                 },
-                Lex::EndTag => match memchr::memchr(b'>', &self.buf[self.pos..]) {
+                Lex::EndTag => match memchr::memchr(b'>', &self.buf[self.pos..end]) {
                     Some(i) => {
                         self.pos += i + 1;
                         self.lex = Lex::Text;
@@ -241,7 +247,7 @@ impl Framer {
                             return Ok(Some(self.complete_stanza()));
                         }
                     }
-                    None => self.pos = len,
+                    None => self.pos = end,
                 },
                 Lex::Bang { matched } => {
                     let b = self.buf[self.pos];
@@ -264,7 +270,7 @@ impl Framer {
                     };
                 }
                 Lex::CData { mut brackets } => {
-                    while self.pos < len {
+                    while self.pos < end {
                         let b = self.buf[self.pos];
                         self.pos += 1;
                         match b {
@@ -281,7 +287,7 @@ impl Framer {
                     }
                 }
                 Lex::Pi { mut question } => {
-                    while self.pos < len {
+                    while self.pos < end {
                         let b = self.buf[self.pos];
                         self.pos += 1;
                         if question && b == b'>' {
@@ -298,23 +304,33 @@ impl Framer {
                     }
                 }
             }
-            self.check_size()?;
         }
-        self.check_size()?;
+        // The scan stopped at the window's end with bytes beyond it: the
+        // frame in progress has more than `max` bytes.
+        if self.buf.len() - self.start > self.max {
+            return Err(FramerError::TooBig { limit: self.max });
+        }
         Ok(None)
     }
 
     /// Character data: inside a stanza it is skipped up to the next `<`; between
     /// stanzas only whitespace is allowed and a run of it is a keep-alive frame.
-    fn scan_text(&mut self) -> Result<Scan, FramerError> {
-        let rest = &self.buf[self.pos..];
+    fn scan_text(&mut self, end: usize) -> Result<Scan, FramerError> {
+        let rest = &self.buf[self.pos..end];
         if self.depth > 0 {
-            match memchr::memchr(b'<', rest) {
+            // Most often there is no text at all between two tags (`><`):
+            // no need to set up a search for that.
+            let next = if rest.first() == Some(&b'<') {
+                Some(0)
+            } else {
+                memchr::memchr(b'<', rest)
+            };
+            match next {
                 Some(i) => {
                     self.pos += i + 1;
                     self.lex = Lex::TagOpen;
                 }
-                None => self.pos = self.buf.len(),
+                None => self.pos = end,
             }
             return Ok(Scan::Continue);
         }
@@ -358,48 +374,57 @@ impl Framer {
         }
     }
 
-    fn scan_start_tag(&mut self) -> Result<Option<Frame>, FramerError> {
-        let Lex::StartTag { mut slash } = self.lex else {
-            unreachable!()
-        };
-        let len = self.buf.len();
-        while self.pos < len {
-            let b = self.buf[self.pos];
-            self.pos += 1;
-            match b {
-                b'"' | b'\'' => {
+    fn scan_start_tag(&mut self, end: usize) -> Result<Option<Frame>, FramerError> {
+        // Names, `=` and spaces need no look: jump from quoted value to
+        // quoted value up to the `>`, without a round through `next_frame`.
+        let at = loop {
+            let Some(i) = memchr::memchr3(b'>', b'"', b'\'', &self.buf[self.pos..end]) else {
+                self.pos = end;
+                return Ok(None);
+            };
+            let at = self.pos + i;
+            let b = self.buf[at];
+            self.pos = at + 1;
+            if b == b'>' {
+                break at;
+            }
+            match memchr::memchr(b, &self.buf[self.pos..end]) {
+                Some(j) => self.pos += j + 1,
+                None => {
+                    self.pos = end;
                     self.lex = Lex::AttrValue { quote: b };
                     return Ok(None);
                 }
-                b'>' => {
-                    self.lex = Lex::Text;
-                    if slash {
-                        if self.depth == 0 {
-                            if !self.in_stream {
-                                return Err(FramerError::NotWellFormed(
-                                    "the stream header is an empty element",
-                                ));
-                            }
-                            return Ok(Some(self.complete_stanza()));
-                        }
-                        return Ok(None);
-                    }
-                    if self.depth == 0 && !self.in_stream {
-                        self.in_stream = true;
-                        let range = self.start..self.pos;
-                        self.consumed = self.pos;
-                        self.start = self.pos;
-                        return Ok(Some(Frame::StreamOpen(range)));
-                    }
-                    self.depth += 1;
-                    return Ok(None);
-                }
-                b'/' => slash = true,
-                b' ' | b'\t' | b'\r' | b'\n' => {}
-                _ => slash = false,
             }
+        };
+        self.lex = Lex::Text;
+        // An empty element when the last byte before `>` that is not
+        // whitespace is `/`. The look back stays inside this tag (its `<`
+        // at least precedes `>`), all of it still in the buffer.
+        let slash = self.buf[..at]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+            == Some(&b'/');
+        if slash {
+            if self.depth == 0 {
+                if !self.in_stream {
+                    return Err(FramerError::NotWellFormed(
+                        "the stream header is an empty element",
+                    ));
+                }
+                return Ok(Some(self.complete_stanza()));
+            }
+            return Ok(None);
         }
-        self.lex = Lex::StartTag { slash };
+        if self.depth == 0 && !self.in_stream {
+            self.in_stream = true;
+            let range = self.start..self.pos;
+            self.consumed = self.pos;
+            self.start = self.pos;
+            return Ok(Some(Frame::StreamOpen(range)));
+        }
+        self.depth += 1;
         Ok(None)
     }
 
@@ -408,13 +433,6 @@ impl Framer {
         self.consumed = self.pos;
         self.start = self.pos;
         Frame::Stanza(range)
-    }
-
-    fn check_size(&self) -> Result<(), FramerError> {
-        if self.pos - self.start > self.max {
-            return Err(FramerError::TooBig { limit: self.max });
-        }
-        Ok(())
     }
 }
 
@@ -611,5 +629,49 @@ mod tests {
         }
         f.push(b"<a");
         assert_eq!(f.buffered(), 2);
+    }
+
+    /// Fuzz crash (framer_chunking, limit 64, one byte per read): an XML
+    /// declaration longer than the limit was skipped when it arrived in one
+    /// read (the scan step that ended it also reset the frame start before
+    /// the size check) but rejected when it trickled in.
+    #[test]
+    fn fuzz_framer_long_declaration_is_too_big_however_it_arrives() {
+        let data: &[u8] = b"3\x0a<?xml version='1.0'-><stream:\xacstream xmlns:stream='http://eth0\x0a<?xml v\x9b\x8csion='1.0'?>\x0a<stream:stream xmlns='j\x07\x02\x00\x00\x00\x00\x00\x0003\x00\x00\x00erm";
+        crate::fuzzing::framer_chunking(data);
+        let (_, input) = crate::fuzzing::split_script(data);
+        assert_eq!(
+            frames_of(&[input], 64),
+            Err(FramerError::TooBig { limit: 64 })
+        );
+    }
+
+    /// Fuzz crash (minimised from the one above): a 65-byte stream header in
+    /// one read was handed out under a 64-byte limit, because the step that
+    /// completed it returned before the size check.
+    #[test]
+    fn fuzz_framer_header_one_byte_over_the_limit() {
+        let data: &[u8] = b"3\x0a<l<streamstram xmlns='j\x07\x02\xff\xff\xff\xff\xfe\xff\xff\xff\xff\xff\xff\xffrm'm'?>\x0aj\x07\x02\xff\xff\xff\xff\xfe\xff\xff\xff\xff\xff\xff\xffrm'?>";
+        crate::fuzzing::framer_chunking(data);
+        let (_, input) = crate::fuzzing::split_script(data);
+        assert_eq!(input.len(), 65);
+        assert_eq!(
+            frames_of(&[input], 64),
+            Err(FramerError::TooBig { limit: 64 })
+        );
+        // Exactly at the limit is fine, whole or in pieces.
+        let head = "<stream:stream>";
+        let at_limit = format!("<a b='{}'/>", "x".repeat(64 - 9));
+        assert_eq!(at_limit.len(), 64);
+        let bytes = format!("{head}{at_limit}");
+        let whole = frames_of(&[bytes.as_bytes()], 64).unwrap();
+        assert_eq!(whole.len(), 2);
+        let singles: Vec<&[u8]> = bytes.as_bytes().chunks(1).collect();
+        assert_eq!(frames_of(&singles, 64).unwrap(), whole);
+        let over = format!("{head}<a b='{}'/>", "x".repeat(64 - 8));
+        assert_eq!(
+            frames_of(&[over.as_bytes()], 64),
+            Err(FramerError::TooBig { limit: 64 })
+        );
     }
 }

@@ -7,8 +7,11 @@
 
 use super::doc::El;
 
-/// Deepest nesting the writer supports; Jingle offers need about 7.
-const MAX_DEPTH: usize = 32;
+/// Deepest nesting the writer supports; Jingle offers need about 7. Twice
+/// what the parser accepts, so that [`XmlWriter::copy`] can place anything a
+/// peer sent (say, a transport) inside a stanza we are building without ever
+/// reaching the limit, which panics.
+const MAX_DEPTH: usize = 2 * super::doc::MAX_DEPTH;
 
 /// Writes one or more elements at the end of `out`.
 #[derive(Debug)]
@@ -149,7 +152,11 @@ impl<'b> XmlWriter<'b> {
         let ns = el.ns();
         self.start(el.name());
         if ns != parent_ns {
-            self.attr("xmlns", ns);
+            // `ns` is the declaration as written (see `El::ns`), already
+            // escaped: write it verbatim, in a quote it does not contain
+            // (a raw value never holds both kinds of quote).
+            let quote = if ns.contains('\'') { b'"' } else { b'\'' };
+            self.attr_raw("xmlns", ns, quote);
         }
         for a in el.raw_attrs() {
             self.attr_raw(a.name, a.raw_value, a.quote);
@@ -238,5 +245,57 @@ mod tests {
     fn unbalanced_end_panics() {
         let mut out = Vec::new();
         XmlWriter::new(&mut out).end();
+    }
+
+    /// Fuzz crash (parse_write_parse): a namespace holding `"` (or `>`, `&`)
+    /// was escaped a second time by `copy`, so the copy had another namespace.
+    #[test]
+    fn fuzz_writer_copy_keeps_namespace_as_written() {
+        let data: &[u8] = b"<stream:error><not-authorized xm~ns='urn:\x0d\x00\x00\x00ietf:params:xml:ns:xmpp-rmpp-s*treams'/><text xmlns='urn:ietf:params:xml:nxml:ns:xmpp-s*trea\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"streams-str\x07\x00\x00\x00' xml:lang='en'>bad secret</text></stream:error>";
+        crate::fuzzing::parse_write_parse(data);
+        for (xml, copied) in [
+            ("<r><t xmlns='a\"b'/></r>", "<r><t xmlns='a\"b'/></r>"),
+            (
+                "<r><t xmlns=\"a'b&amp;c>\"/></r>",
+                "<r><t xmlns=\"a'b&amp;c>\"/></r>",
+            ),
+        ] {
+            let mut p = crate::xml::Parser::new();
+            let doc = p.parse(xml.as_bytes(), crate::xml::ns::CLIENT).unwrap();
+            let mut out = Vec::new();
+            XmlWriter::new(&mut out).copy(doc.root(), crate::xml::ns::CLIENT);
+            assert_eq!(s(&out), copied);
+            crate::fuzzing::parse_write_parse(xml.as_bytes());
+        }
+    }
+
+    /// Fuzz crash (parse_write_parse, from a deep seed): the parser accepts
+    /// 64 levels but the writer only had room for 32, so copying a deep
+    /// element panicked.
+    #[test]
+    fn fuzz_writer_copies_as_deep_as_the_parser_parses() {
+        let data = format!(
+            "<iq type='set'>{}deep{}</iq>",
+            (0..40)
+                .map(|i| format!("<x{i} xmlns='urn:d{}'>", i % 3))
+                .collect::<String>(),
+            (0..40)
+                .rev()
+                .map(|i| format!("</x{i}>"))
+                .collect::<String>()
+        );
+        crate::fuzzing::parse_write_parse(data.as_bytes());
+        let deepest = format!("{}{}", "<a>".repeat(64), "</a>".repeat(64));
+        crate::fuzzing::parse_write_parse(deepest.as_bytes());
+        // Even into a stanza that is itself as deep as a parsed one can be.
+        let mut p = crate::xml::Parser::new();
+        let doc = p.parse(deepest.as_bytes(), crate::xml::ns::CLIENT).unwrap();
+        let mut out = Vec::new();
+        let mut w = XmlWriter::new(&mut out);
+        for _ in 0..64 {
+            w.start("b");
+        }
+        w.copy(doc.root(), crate::xml::ns::CLIENT);
+        assert_eq!(w.depth(), 64);
     }
 }
