@@ -130,7 +130,8 @@ impl State {
     }
 }
 
-/// A conference request waiting for the focus to be in the room.
+/// A conference request waiting for the focus to be in the room and to
+/// have configured it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitingRequest {
     /// The stream it came on (the answer goes back on it).
@@ -230,8 +231,14 @@ pub struct Conference {
     owner: Option<Box<str>>,
     /// Nicks already granted owner (so repeated elections do not repeat grants).
     granted: Vec<Box<str>>,
-    /// Conference requests to answer once we are in the room.
+    /// Conference requests to answer once we are in the room and it is configured.
     waiting: Vec<WaitingRequest>,
+    /// Our room configuration (`whois=anyone`) was answered, or failed:
+    /// only then are requests answered `ready`. A participant that joined
+    /// before it would not see the focus's real JID (rooms default to
+    /// `whois=moderators`, and Prosody does not re-send presences when the
+    /// setting changes), so its client would not recognise the focus.
+    configured: bool,
     /// Answers ready to be written by the focus.
     answers: Vec<(WaitingRequest, Result<(), StanzaError>)>,
     /// Meeting id (room config `muc#roominfo_meetingId`, else random).
@@ -257,6 +264,7 @@ impl Conference {
             owner: None,
             granted: Vec::new(),
             waiting: Vec::new(),
+            configured: false,
             answers: Vec::new(),
             meeting_id: None,
             stopped: None,
@@ -316,6 +324,7 @@ impl Conference {
         self.members.clear();
         self.owner = None;
         self.granted.clear();
+        self.configured = false;
         let version = ctx.cfg.version;
         muc::write_join(ctx.out, &self.me, |w| {
             muc::write_focus_extensions(w, None, version, &[])
@@ -326,30 +335,29 @@ impl Conference {
     }
 
     /// A conference request for this room: answered now when the focus is
-    /// in the room, else once it is. Re-arms the idle timeout (CURRENT
-    /// behaviour: every request for the room counts as activity).
+    /// in the room and has configured it, else once it has. Re-arms the
+    /// idle timeout (CURRENT behaviour: every request for the room counts
+    /// as activity).
     pub fn request(&mut self, ctx: &mut Ctx<'_>, req: WaitingRequest) {
-        match self.state {
-            State::Idle { .. } => {
-                self.set_state(State::Idle {
-                    deadline: ctx.now + ctx.cfg.idle_timeout,
-                });
-                self.answers.push((req, Ok(())));
-            }
-            s if s.in_room() => self.answers.push((req, Ok(()))),
-            State::Joining { .. } | State::Disconnected if self.waiting.len() < MAX_WAITING => {
-                self.waiting.push(req)
-            }
-            State::Joining { .. } | State::Disconnected => {
-                let err = StanzaError::new(crate::stanza::Condition::ResourceConstraint)
-                    .with_text("too many requests waiting for this room");
-                self.answers.push((req, Err(err)));
-            }
-            _ => {
-                let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
-                    .with_text("the conference has ended");
-                self.answers.push((req, Err(err)));
-            }
+        if let State::Idle { .. } = self.state {
+            self.set_state(State::Idle {
+                deadline: ctx.now + ctx.cfg.idle_timeout,
+            });
+        }
+        let can_wait = self.state.in_room()
+            || matches!(self.state, State::Joining { .. } | State::Disconnected);
+        if self.state.in_room() && self.configured {
+            self.answers.push((req, Ok(())));
+        } else if can_wait && self.waiting.len() < MAX_WAITING {
+            self.waiting.push(req);
+        } else if can_wait {
+            let err = StanzaError::new(crate::stanza::Condition::ResourceConstraint)
+                .with_text("too many requests waiting for this room");
+            self.answers.push((req, Err(err)));
+        } else {
+            let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
+                .with_text("the conference has ended");
+            self.answers.push((req, Err(err)));
         }
     }
 
@@ -434,8 +442,9 @@ impl Conference {
         }
     }
 
-    /// Our self-presence as owner: configure the room, answer waiting
-    /// requests, settle the state from who is already there, elect an owner.
+    /// Our self-presence as owner: configure the room (waiting requests are
+    /// answered once that is done), settle the state from who is already
+    /// there, elect an owner.
     fn joined(&mut self, ctx: &mut Ctx<'_>) {
         log::info!(
             "conference {}: joined as {} with {} participant(s) present",
@@ -447,9 +456,6 @@ impl Conference {
         ctx.send_iq(&room, Pending::OwnerForm(self.id), |out, id| {
             muc::write_owner_form_request(out, id, &room)
         });
-        for w in self.waiting.drain(..) {
-            self.answers.push((w, Ok(())));
-        }
         let next = match self.members.len() {
             0 => State::Idle {
                 deadline: ctx.now + ctx.cfg.idle_timeout,
@@ -633,12 +639,16 @@ impl Conference {
                     )
                 });
             }
-            (Pending::OwnerForm(_) | Pending::OwnerSubmit(_), Err(e)) => log::warn!(
-                "conference {}: room configuration failed ({e}); participants may not see the focus's real JID",
-                self.room
-            ),
+            (Pending::OwnerForm(_) | Pending::OwnerSubmit(_), Err(e)) => {
+                log::warn!(
+                    "conference {}: room configuration failed ({e}); participants may not see the focus's real JID",
+                    self.room
+                );
+                self.configuration_done();
+            }
             (Pending::OwnerSubmit(_), Ok(_)) => {
-                log::debug!("conference {}: room configured (whois=anyone)", self.room)
+                log::debug!("conference {}: room configured (whois=anyone)", self.room);
+                self.configuration_done();
             }
             (Pending::Grant(_, nick), Ok(_)) => {
                 log::debug!("conference {}: {nick} is owner", self.room)
@@ -654,6 +664,18 @@ impl Conference {
         }
         if self.meeting_id.is_none() && self.state.in_room() {
             self.meeting_id = Some(uuid(ctx.rng).into());
+        }
+    }
+
+    /// The room configuration is over (done or failed): answer the
+    /// requests that waited for it.
+    fn configuration_done(&mut self) {
+        if !self.state.in_room() {
+            return;
+        }
+        self.configured = true;
+        for w in self.waiting.drain(..) {
+            self.answers.push((w, Ok(())));
         }
     }
 
