@@ -23,10 +23,11 @@
 //! the rejoined conference sits in `Idle` and stops after the idle timeout.
 //! A conference that had nobody in it is forgotten at once.
 //!
-//! Owners (protocol.md §2.3, same in SEED and CURRENT): without an auth
-//! authority, the first member in join order who is not a gateway becomes
-//! owner (an existing owner is adopted); with one, every member whose real
-//! JID is bound to an auth session is made owner. Grants use a `muc#admin`
+//! Owners (protocol.md §2.3): without an auth authority, the first member
+//! in join order who is not a gateway becomes owner (an owner already in
+//! the room, anywhere in the list, is adopted instead, as in CURRENT); with
+//! one, every member whose real JID is bound to an auth session is made
+//! owner. Grants use a `muc#admin`
 //! IQ with the bare JID; failures are logged, never fatal, and roles are
 //! never revoked.
 
@@ -571,10 +572,19 @@ impl Conference {
             return;
         }
         let trusted = &ctx.cfg.trusted_domains;
+        let eligible = |m: &&Occupant| {
+            !m.is_jigasi(trusted) && !m.is_jibri(trusted) && !m.is_transcriber(trusted)
+        };
+        // An owner already in the room is adopted wherever it is in the
+        // list (as CURRENT does; SEED only looked at the first member): the
+        // occupants present when the focus (re)joins come in the server's
+        // order, not in join order, so "the first one" is arbitrary then.
         let candidate = self
             .members
             .iter()
-            .find(|m| !m.is_jigasi(trusted) && !m.is_jibri(trusted) && !m.is_transcriber(trusted));
+            .filter(eligible)
+            .find(|m| m.affiliation == Affiliation::Owner)
+            .or_else(|| self.members.iter().find(eligible));
         let Some(m) = candidate else { return };
         let nick: Box<str> = m.nick().into();
         if m.affiliation == Affiliation::Owner {
