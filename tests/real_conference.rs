@@ -170,6 +170,36 @@ fn disabled_auto_owner_grants_nobody() {
     );
 }
 
+/// Room JIDs compare case-insensitively (Prosody lowercases them): two
+/// spellings of one room are one conference, whose owner is the first
+/// participant whatever spelling it used.
+#[test]
+fn room_names_differing_in_case_are_one_conference() {
+    let p = Prosody::start(ProsodyOpts::default());
+    let (focus, _) = focus_up(&p, &[]);
+    let [mut alice, mut bob] = peers(
+        &p,
+        [Login::guest().label("alice"), Login::guest().label("bob")],
+    );
+    let (upper, lower) = ("CaSe@Conference.Meet.Test", room("case"));
+    let r = alice.send_iq(
+        &conference_iq(
+            "focus.meet.test",
+            &format!("room='{upper}' machine-uid='m1'"),
+        ),
+        T,
+    );
+    assert_ready(&r, &lower);
+    join_ok(&mut alice, upper, "alice");
+    expect_owner(&mut alice, &lower, "alice");
+    request_ready(&mut bob, &lower);
+    join_ok(&mut bob, &lower, "bob");
+    sync_with_focus(&mut bob, &lower);
+    assert_never_owner(&mut bob, &lower, "bob");
+    let log = focus.log_text();
+    assert_eq!(log.matches(": created").count(), 1, "{log}");
+}
+
 /// §1.5: a request without `room`, with a room on a MUC the focus does not
 /// serve, or with a malformed room is `bad-request`, and the focus joins
 /// no room for it.
@@ -402,6 +432,93 @@ fn focus_is_back_in_the_room_after_prosody_restarts() {
         "{}",
         focus.log_text()
     );
+}
+
+/// The focus crashes (SIGKILL) and a new one starts while participants
+/// stay in the room. Prosody notices the dropped stream and the `focus`
+/// occupant leaves; one participant sends the conference request again
+/// (a client that reloads would leave and come back instead; staying
+/// makes the new focus join a room that already has participants). The
+/// new focus joins as owner, adopts the owner that is still there instead
+/// of granting another one (it learns the occupants in the server's order,
+/// not in join order), and hands ownership on when that owner leaves.
+/// Three rooms, as the server's order differs per room: a focus that took
+/// the first occupant it heard of would grant a second owner in at least
+/// one of them nearly every time.
+#[test]
+fn restarted_focus_adopts_the_owner_already_in_the_room() {
+    let p = Prosody::start(ProsodyOpts::default());
+    let (mut focus, focus_jid) = focus_up(&p, &[]);
+    let [mut alice, mut bob, mut carol, mut dave] = peers(
+        &p,
+        [
+            Login::guest().label("alice"),
+            Login::guest().label("bob"),
+            Login::guest().label("carol"),
+            Login::guest().label("dave"),
+        ],
+    );
+    let others = ["bob", "carol", "dave"];
+    let rooms = [room("crash0"), room("crash1"), room("crash2")];
+    for r in &rooms {
+        request_ready(&mut alice, r);
+        join_ok(&mut alice, r, "alice");
+        expect_owner(&mut alice, r, "alice");
+        for (peer, nick) in [
+            (&mut bob, "bob"),
+            (&mut carol, "carol"),
+            (&mut dave, "dave"),
+        ] {
+            request_ready(peer, r);
+            join_ok(peer, r, nick);
+        }
+        sync_with_focus(&mut alice, r);
+    }
+    let focus_presence = |r: &str, ty: &'static str| {
+        let from = format!("{r}/focus");
+        move |e: &support::Json| {
+            e.is_event("presence")
+                && e["from"].as_str() == Some(from.as_str())
+                && e["type"].as_str() == Some(ty)
+        }
+    };
+
+    focus.kill();
+    for r in &rooms {
+        alice.expect_event("the focus leaving", focus_presence(r, "unavailable"), T);
+    }
+    let (_focus2, _) = focus_up(&p, &[]);
+    for r in &rooms {
+        request_ready(&mut bob, r);
+        let back = alice.expect_event("the new focus", focus_presence(r, "available"), T);
+        assert_eq!(
+            back["item"]["affiliation"].as_str(),
+            Some("owner"),
+            "{back}"
+        );
+        assert_eq!(
+            back["item"]["jid"].as_str(),
+            Some(focus_jid.as_str()),
+            "{back}"
+        );
+        sync_with_focus(&mut alice, r);
+        for nick in others {
+            assert_never_owner(&mut alice, r, nick);
+        }
+    }
+
+    let r = &rooms[0];
+    alice.leave(r);
+    let heir = |e: &support::Json| others.iter().any(|n| is_owner_presence(e, r, n));
+    let first = bob.expect_event("a new owner after alice left", heir, T);
+    sync_with_focus(&mut bob, r);
+    let owners: Vec<String> = bob
+        .history()
+        .iter()
+        .filter(|e| heir(e))
+        .map(|e| e["from"].to_string())
+        .collect();
+    assert_eq!(owners.len(), 1, "one heir, got {owners:?} (first {first})");
 }
 
 /// §1.8 Colibri `stats`: the counts match the rooms and occupants.
