@@ -720,12 +720,30 @@ fn mute_requests_follow_the_moderator_rules() {
     let own = bob.send_iq(&mute(Some("bob"), "false"), T);
     assert_eq!(own["type"].as_str(), Some("result"), "{own}");
 
-    // Only alice's successful request produced a notification.
+    // Video has its own namespace, same rules.
+    let video = format!(
+        "<iq type='set' to='{r}/focus'><mute xmlns='http://jitsi.org/jitmeet/video' jid='{r}/bob'>true</mute></iq>"
+    );
+    let ok = alice.send_iq(&video, T);
+    assert_eq!(ok["type"].as_str(), Some("result"), "{ok}");
+    let notice = bob.expect_event(
+        "the focus's video mute IQ",
+        |e| e.is_event("iq") && e["child"].as_str() == Some("{http://jitsi.org/jitmeet/video}mute"),
+        T,
+    );
+    let xml = notice["xml"].as_str().unwrap_or_default();
+    assert_eq!(
+        attr(xml, "mute", "actor"),
+        Some(format!("{r}/alice")),
+        "{xml}"
+    );
+
+    // Only alice's two successful requests produced notifications.
     sync_with_focus(&mut alice, &r);
     sync_with_focus(&mut bob, &r);
     let is_mute = |e: &support::Json| {
         e.is_event("iq") && e["child"].as_str().is_some_and(|c| c.ends_with("}mute"))
     };
     assert_eq!(alice.history().iter().filter(|e| is_mute(e)).count(), 0);
-    assert_eq!(bob.history().iter().filter(|e| is_mute(e)).count(), 1);
+    assert_eq!(bob.history().iter().filter(|e| is_mute(e)).count(), 2);
 }
