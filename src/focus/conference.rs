@@ -24,10 +24,11 @@
 //! the rejoined conference sits in `Idle` and stops after the idle timeout.
 //! A conference that had nobody in it is forgotten at once.
 //!
-//! Owners (protocol.md §2.3, same in SEED and CURRENT): without an auth
-//! authority, the first member in join order who is not a gateway becomes
-//! owner (an existing owner is adopted); with one, every member whose real
-//! JID is bound to an auth session is made owner. Grants use a `muc#admin`
+//! Owners (protocol.md §2.3): without an auth authority, the first member
+//! in join order who is not a gateway becomes owner (an owner already in
+//! the room, anywhere in the list, is adopted instead, as in CURRENT); with
+//! one, every member whose real JID is bound to an auth session is made
+//! owner. Grants use a `muc#admin`
 //! IQ with the bare JID; failures are logged, never fatal, and roles are
 //! never revoked.
 
@@ -131,7 +132,8 @@ impl State {
     }
 }
 
-/// A conference request waiting for the focus to be in the room.
+/// A conference request waiting for the focus to be in the room and to
+/// have configured it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitingRequest {
     /// The stream it came on (the answer goes back on it).
@@ -231,8 +233,14 @@ pub struct Conference {
     owner: Option<Box<str>>,
     /// Nicks already granted owner (so repeated elections do not repeat grants).
     granted: Vec<Box<str>>,
-    /// Conference requests to answer once we are in the room.
+    /// Conference requests to answer once we are in the room and it is configured.
     waiting: Vec<WaitingRequest>,
+    /// Our room configuration (`whois=anyone`) was answered, or failed:
+    /// only then are requests answered `ready`. A participant that joined
+    /// before it would not see the focus's real JID (rooms default to
+    /// `whois=moderators`, and Prosody does not re-send presences when the
+    /// setting changes), so its client would not recognise the focus.
+    configured: bool,
     /// Answers ready to be written by the focus.
     answers: Vec<(WaitingRequest, Result<(), StanzaError>)>,
     /// Meeting id (room config `muc#roominfo_meetingId`, else random).
@@ -273,6 +281,7 @@ impl Conference {
             owner: None,
             granted: Vec::new(),
             waiting: Vec::new(),
+            configured: false,
             answers: Vec::new(),
             meeting_id: None,
             stopped: None,
@@ -330,6 +339,7 @@ impl Conference {
         self.members.clear();
         self.owner = None;
         self.granted.clear();
+        self.configured = false;
         let version = ctx.cfg.version;
         muc::write_join(ctx.out, &self.me, |w| {
             muc::write_focus_extensions(w, None, version, &[])
@@ -340,30 +350,29 @@ impl Conference {
     }
 
     /// A conference request for this room: answered now when the focus is
-    /// in the room, else once it is. Re-arms the idle timeout (CURRENT
-    /// behaviour: every request for the room counts as activity).
+    /// in the room and has configured it, else once it has. Re-arms the
+    /// idle timeout (CURRENT behaviour: every request for the room counts
+    /// as activity).
     pub fn request(&mut self, ctx: &mut Ctx<'_>, req: WaitingRequest) {
-        match self.state {
-            State::Idle { .. } => {
-                self.set_state(State::Idle {
-                    deadline: ctx.now + ctx.cfg.idle_timeout,
-                });
-                self.answers.push((req, Ok(())));
-            }
-            s if s.in_room() => self.answers.push((req, Ok(()))),
-            State::Joining { .. } | State::Disconnected if self.waiting.len() < MAX_WAITING => {
-                self.waiting.push(req)
-            }
-            State::Joining { .. } | State::Disconnected => {
-                let err = StanzaError::new(crate::stanza::Condition::ResourceConstraint)
-                    .with_text("too many requests waiting for this room");
-                self.answers.push((req, Err(err)));
-            }
-            _ => {
-                let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
-                    .with_text("the conference has ended");
-                self.answers.push((req, Err(err)));
-            }
+        if let State::Idle { .. } = self.state {
+            self.set_state(State::Idle {
+                deadline: ctx.now + ctx.cfg.idle_timeout,
+            });
+        }
+        let can_wait = self.state.in_room()
+            || matches!(self.state, State::Joining { .. } | State::Disconnected);
+        if self.state.in_room() && self.configured {
+            self.answers.push((req, Ok(())));
+        } else if can_wait && self.waiting.len() < MAX_WAITING {
+            self.waiting.push(req);
+        } else if can_wait {
+            let err = StanzaError::new(crate::stanza::Condition::ResourceConstraint)
+                .with_text("too many requests waiting for this room");
+            self.answers.push((req, Err(err)));
+        } else {
+            let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
+                .with_text("the conference has ended");
+            self.answers.push((req, Err(err)));
         }
     }
 
@@ -459,8 +468,9 @@ impl Conference {
         }
     }
 
-    /// Our self-presence as owner: configure the room, answer waiting
-    /// requests, settle the state from who is already there, elect an owner.
+    /// Our self-presence as owner: configure the room (waiting requests are
+    /// answered once that is done), settle the state from who is already
+    /// there, elect an owner.
     fn joined(&mut self, ctx: &mut Ctx<'_>) {
         log::info!(
             "conference {}: joined as {} with {} participant(s) present",
@@ -472,9 +482,6 @@ impl Conference {
         ctx.send_iq(&room, Pending::OwnerForm(self.id), |out, id| {
             muc::write_owner_form_request(out, id, &room)
         });
-        for w in self.waiting.drain(..) {
-            self.answers.push((w, Ok(())));
-        }
         let next = match self.members.len() {
             0 => State::Idle {
                 deadline: ctx.now + ctx.cfg.idle_timeout,
@@ -590,10 +597,19 @@ impl Conference {
             return;
         }
         let trusted = &ctx.cfg.trusted_domains;
+        let eligible = |m: &&Occupant| {
+            !m.is_jigasi(trusted) && !m.is_jibri(trusted) && !m.is_transcriber(trusted)
+        };
+        // An owner already in the room is adopted wherever it is in the
+        // list (as CURRENT does; SEED only looked at the first member): the
+        // occupants present when the focus (re)joins come in the server's
+        // order, not in join order, so "the first one" is arbitrary then.
         let candidate = self
             .members
             .iter()
-            .find(|m| !m.is_jigasi(trusted) && !m.is_jibri(trusted) && !m.is_transcriber(trusted));
+            .filter(eligible)
+            .find(|m| m.affiliation == Affiliation::Owner)
+            .or_else(|| self.members.iter().find(eligible));
         let Some(m) = candidate else { return };
         let nick: Box<str> = m.nick().into();
         if m.affiliation == Affiliation::Owner {
@@ -658,12 +674,16 @@ impl Conference {
                     )
                 });
             }
-            (Pending::OwnerForm(_) | Pending::OwnerSubmit(_), Err(e)) => log::warn!(
-                "conference {}: room configuration failed ({e}); participants may not see the focus's real JID",
-                self.room
-            ),
+            (Pending::OwnerForm(_) | Pending::OwnerSubmit(_), Err(e)) => {
+                log::warn!(
+                    "conference {}: room configuration failed ({e}); participants may not see the focus's real JID",
+                    self.room
+                );
+                self.configuration_done();
+            }
             (Pending::OwnerSubmit(_), Ok(_)) => {
-                log::debug!("conference {}: room configured (whois=anyone)", self.room)
+                log::debug!("conference {}: room configured (whois=anyone)", self.room);
+                self.configuration_done();
             }
             (Pending::Grant(_, nick), Ok(_)) => {
                 log::debug!("conference {}: {nick} is owner", self.room)
@@ -679,6 +699,18 @@ impl Conference {
         }
         if self.meeting_id.is_none() && self.state.in_room() {
             self.meeting_id = Some(uuid(ctx.rng).into());
+        }
+    }
+
+    /// The room configuration is over (done or failed): answer the
+    /// requests that waited for it.
+    fn configuration_done(&mut self) {
+        if !self.state.in_room() {
+            return;
+        }
+        self.configured = true;
+        for w in self.waiting.drain(..) {
+            self.answers.push((w, Ok(())));
         }
     }
 

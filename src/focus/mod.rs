@@ -12,8 +12,9 @@
 //!
 //! Conference request processing follows protocol.md §1.3 (SEED order) with
 //! the CURRENT answer timing: the answer is sent once the focus is in the
-//! room, so `ready` is always `true` (or the request fails with an error);
-//! SEED's "force ready for a password-holding focus" is therefore moot.
+//! room and has configured it (`whois=anyone`, as SEED's synchronous room
+//! creation did), so `ready` is always `true` (or the request fails with an
+//! error); SEED's "force ready for a password-holding focus" is therefore moot.
 
 pub mod auth;
 pub mod conference;

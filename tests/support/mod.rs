@@ -14,7 +14,8 @@
 //! let p2 = Prosody::start(ProsodyOpts::default().auth_plain().secure_domain()
 //!     .user("alice", "meet.test", "alicepw")
 //!     .component("jvb.meet.test", "jvb_secret")               // emulated bridge
-//!     .http_files_dir("/path/to/page"));                      // served at /
+//!     .http_files_dir("/path/to/page")                        // served at /
+//!     .private_jids());                // rooms show real JIDs to moderators only
 //! p.c2s_port; p.component_port; p.http_port; p.dir; p.ca_file(); p.pid();
 //! p.log_text(); p.wait_log("needle", timeout); p.register(user, domain, pw);
 //! p.stop();      // SIGTERM, ≤ 2 s, then SIGKILL
@@ -26,7 +27,8 @@
 //! needs a login and `guest.meet.test` is anonymous), `auth.meet.test` with
 //! `focus`/`focuspassword` (SCRAM-hashed, or `internal_plain`), MUC
 //! `conference.meet.test` (only admins create rooms; the focus user is admin,
-//! hence owner of every room; real JIDs public; no room locking), brewery MUC
+//! hence owner of every room; real JIDs public unless `private_jids()`, as
+//! in a stock Jitsi Meet; no room locking), brewery MUC
 //! `internal.auth.meet.test`, component `focus.meet.test` with secret
 //! `focus_secret`. TLS: a throwaway CA signs a server certificate for
 //! `meet.test, *.meet.test, auth.meet.test, guest.meet.test, localhost`;

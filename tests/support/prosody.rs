@@ -56,6 +56,10 @@ pub struct ProsodyOpts {
     /// Ports to try first (c2s, component, http) instead of random free
     /// ones; if one is taken, fresh ones are picked as usual.
     pub first_ports: Option<[u16; 3]>,
+    /// `muc_room_default_public_jids` of `conference.meet.test` (default
+    /// true). False is what a stock Jitsi Meet Prosody has: new rooms show
+    /// real JIDs to moderators only until the focus sets `whois=anyone`.
+    pub muc_public_jids: bool,
 }
 
 impl Default for ProsodyOpts {
@@ -71,6 +75,7 @@ impl Default for ProsodyOpts {
             extra_global_lua: String::new(),
             ready_timeout: Duration::from_secs(10),
             first_ports: None,
+            muc_public_jids: true,
         }
     }
 }
@@ -103,6 +108,12 @@ impl ProsodyOpts {
     /// Plaintext c2s allowed (`c2s_require_encryption = false`).
     pub fn no_encryption(mut self) -> Self {
         self.require_encryption = false;
+        self
+    }
+    /// Rooms of `conference.meet.test` hide real JIDs from non-moderators
+    /// by default (see the field `muc_public_jids`).
+    pub fn private_jids(mut self) -> Self {
+        self.muc_public_jids = false;
         self
     }
     /// Serve `dir` over HTTP at `/`.
@@ -428,7 +439,11 @@ impl Prosody {
         let _ = writeln!(w, "\nComponent \"{MUC_DOMAIN}\" \"muc\"");
         let _ = writeln!(w, "    restrict_room_creation = true");
         let _ = writeln!(w, "    muc_room_locking = false");
-        let _ = writeln!(w, "    muc_room_default_public_jids = true");
+        let _ = writeln!(
+            w,
+            "    muc_room_default_public_jids = {}",
+            o.muc_public_jids
+        );
         let _ = writeln!(w, "    admins = {{ \"{admin}\" }}");
         let _ = writeln!(w, "    storage = \"memory\"");
         let _ = writeln!(w, "\nComponent \"{INTERNAL_MUC_DOMAIN}\" \"muc\"");
