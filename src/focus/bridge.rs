@@ -22,8 +22,17 @@
 //! fills this in.
 
 mod config;
+mod registry;
+mod selection;
+
+#[cfg(test)]
+mod tests;
 
 pub use config::{BridgeConfig, HealthConfig, SelectionStrategy};
+pub use registry::{
+    Bridge, BridgeRegistry, DiscoverySchedule, HealthState, RegistryStats, Sources,
+};
+pub use selection::select;
 
 use std::borrow::Borrow;
 use std::fmt;
