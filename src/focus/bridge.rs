@@ -22,6 +22,7 @@
 //! fills this in.
 
 mod config;
+mod health;
 mod registry;
 mod selection;
 
@@ -29,6 +30,7 @@ mod selection;
 mod tests;
 
 pub use config::{BridgeConfig, HealthConfig, SelectionStrategy};
+pub use health::{HealthAction, HealthChecker, HealthVerdict, Outcome};
 pub use registry::{
     Bridge, BridgeRegistry, DiscoverySchedule, HealthState, RegistryStats, Sources,
 };

@@ -617,9 +617,17 @@ impl BridgeRegistry {
         self.bridges.get(id)
     }
 
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut Bridge> {
+        self.bridges.get_mut(id)
+    }
+
     /// Every bridge, in address order.
     pub fn iter(&self) -> impl Iterator<Item = &Bridge> {
         self.bridges.values()
+    }
+
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Bridge> {
+        self.bridges.values_mut()
     }
 
     /// Number of known bridges.
