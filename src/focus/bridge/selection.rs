@@ -1,8 +1,8 @@
 //! Bridge selection (protocol.md §3.4; Jicofo's `BridgeSelector.selectBridge`
 //! and its strategies).
 //!
-//! [`select`] narrows the registry to the usable bridges, least stressed
-//! first, then lets the configured strategy choose among them:
+//! [`select`] narrows the registry to the usable bridges, then lets the
+//! configured strategy choose among them:
 //!
 //! 1. operational bridges only (none: no bridge);
 //! 2. not `shutting_down` (none: no bridge);
@@ -13,10 +13,16 @@
 //!    (each narrows the set only if something remains, so a draining or
 //!    graceful bridge is still used when it is all there is);
 //! 5. order by corrected stress (reported stress plus the rampup correction
-//!    for endpoints added in the last `participant-rampup-interval`);
+//!    for endpoints added in the last `participant-rampup-interval`), ties in
+//!    address order;
 //! 6. if the conference already has a bridge and it cannot share the
 //!    conference (Octo disabled, or no relay id), that bridge is the answer;
 //!    otherwise the strategy picks.
+//!
+//! Jicofo sorts the candidates and every strategy step takes the first one
+//! that matches. Here each step takes the least stressed match (the first
+//! among equals) in one pass: the same bridge, without sorting. Most
+//! selections end at the first or second step.
 //!
 //! "Overloaded for this conference" is: corrected stress ≥ stress threshold,
 //! or the conference already has `max-bridge-participants` on that bridge.
@@ -42,6 +48,8 @@ pub(super) struct Candidate<'a> {
     pub stress: f64,
     /// Corrected stress at or above the threshold.
     pub overloaded: bool,
+    /// The conference's participants on it, if the conference uses it.
+    pub conf: Option<u32>,
 }
 
 /// One of the conference's current bridges.
@@ -77,23 +85,21 @@ pub fn select(
 ) -> Option<BridgeId> {
     let cfg = reg.config();
     let threshold = cfg.failure_reset_threshold;
-    let conf: Vec<ConfBridge<'_>> = conference_bridges
+    let (known, conf): (Vec<&Bridge>, Vec<ConfBridge<'_>>) = conference_bridges
         .iter()
         .filter_map(|(id, n)| {
             let b = reg.get(id.as_str())?;
-            Some(ConfBridge {
+            let e = ConfBridge {
                 id: b.id(),
                 participants: *n,
                 relay: b.relay_id().is_some(),
                 operational: b.operational_at(now, threshold),
-            })
+            };
+            Some((b, e))
         })
-        .collect();
+        .unzip();
 
-    let conf_version = conf
-        .first()
-        .and_then(|e| reg.get(e.id.as_str()))
-        .and_then(Bridge::full_version);
+    let conf_version = known.first().and_then(|b| b.full_version());
     let version = match (conf_version, pinned_version) {
         (None, pinned) => pinned.map(str::to_string),
         (Some(v), Some(p)) if p != v => {
@@ -122,11 +128,18 @@ pub fn select(
             continue;
         }
         let stress = b.corrected_stress_at(now, cfg);
+        // Both references point into the same registry, so identity is
+        // address equality: no string compares per bridge.
+        let in_conf = known
+            .iter()
+            .position(|k| std::ptr::eq(*k, b))
+            .map(|i| conf[i].participants);
         let c = Candidate {
             id: b.id(),
             region: b.region(),
             stress,
             overloaded: stress >= cfg.stress_threshold,
+            conf: in_conf,
         };
         cands.push((c, b.is_draining(), b.in_graceful_shutdown()));
     }
@@ -145,17 +158,15 @@ pub fn select(
         );
         return None;
     }
-    if cands.iter().any(|(_, draining, _)| !draining) {
-        cands.retain(|(_, draining, _)| !draining);
-    }
-    if cands.iter().any(|(_, _, graceful)| !graceful) {
-        cands.retain(|(_, _, graceful)| !graceful);
-    }
-    // All that remain share one priority (operational, and graceful or
-    // not), so Jicofo's (priority, stress) order is the stress order. The
-    // sort is stable: ties keep address order.
-    let mut cands: Vec<Candidate<'_>> = cands.into_iter().map(|(c, _, _)| c).collect();
-    cands.sort_by(|a, b| a.stress.total_cmp(&b.stress));
+    // Prefer non-draining bridges, then (among those) bridges not in
+    // graceful shutdown; what remains shares one of Jicofo's priorities, so
+    // its (priority, stress) order is the stress order.
+    let active = cands.iter().any(|(_, draining, _)| !draining);
+    let running = cands
+        .iter()
+        .any(|(_, draining, graceful)| (!active || !draining) && !graceful);
+    cands.retain(|(_, draining, graceful)| (!active || !draining) && (!running || !graceful));
+    let cands: Vec<Candidate<'_>> = cands.into_iter().map(|(c, _, _)| c).collect();
 
     let picked = pick(cfg, &cands, &conf, participant_region)?;
     log::debug!(
@@ -167,9 +178,9 @@ pub fn select(
     Some(picked.clone())
 }
 
-/// The strategy step on candidates already filtered and ordered (Jicofo's
+/// The strategy step on the usable candidates, in address order (Jicofo's
 /// `BridgeSelectionStrategy.select`); separate so that Jicofo's strategy
-/// tests, which pass their own order, can be ported as they are.
+/// tests can be ported as they are.
 pub(super) fn pick<'a>(
     cfg: &BridgeConfig,
     cands: &[Candidate<'a>],
@@ -199,11 +210,8 @@ fn single<'a>(
     region: Option<&str>,
 ) -> Option<&'a BridgeId> {
     match conf {
-        [] => cands
-            .iter()
-            .find(|c| region.is_some() && c.region == region)
-            .or(cands.first())
-            .map(|c| c.id),
+        [] => least(cands, |c| region.is_some() && c.region == region)
+            .or_else(|| least(cands, |_| true)),
         [only] if only.operational => Some(only.id),
         [only] => {
             log::error!(
@@ -226,8 +234,8 @@ fn single<'a>(
 /// yet, else the usable conference bridge with the fewest of its
 /// participants.
 fn split<'a>(cands: &[Candidate<'a>], conf: &[ConfBridge<'a>]) -> Option<&'a BridgeId> {
-    if let Some(c) = cands.iter().find(|c| !in_conf(conf, c.id)) {
-        return Some(c.id);
+    if let Some(id) = least(cands, |c| c.conf.is_none()) {
+        return Some(id);
     }
     conf.iter()
         .filter(|e| cands.iter().any(|c| c.id == e.id))
@@ -266,30 +274,84 @@ fn region_based<'a>(
     let group = cfg.region_group(region);
     let maxed = |c: &Candidate<'_>| {
         cfg.max_bridge_participants
-            .is_some_and(|max| conf.iter().any(|e| e.id == c.id && e.participants >= max))
+            .is_some_and(|max| c.conf.is_some_and(|n| n >= max))
     };
     let free = |c: &Candidate<'_>| !c.overloaded && !maxed(c);
     let in_region = |c: &Candidate<'_>| region.is_some() && c.region == region;
     let in_grp = |c: &Candidate<'_>| in_group(&group, c.region);
-    let used = |c: &Candidate<'_>| in_conf(conf, c.id);
-    let first = |f: &dyn Fn(&Candidate<'a>) -> bool| cands.iter().find(|c| f(c)).map(|c| c.id);
+    let used = |c: &Candidate<'_>| c.conf.is_some();
 
-    first(&|c| free(c) && used(c) && in_region(c))
-        .or_else(|| first(&|c| free(c) && used(c) && in_grp(c)))
-        .or_else(|| first(&|c| free(c) && in_region(c)))
-        .or_else(|| first(&|c| free(c) && in_grp(c)))
-        .or_else(|| first(&|c| free(c) && used(c)))
-        .or_else(|| first(&free))
-        .or_else(|| first(&|c| used(c) && !maxed(c)))
-        .or_else(|| cands.first().map(|c| c.id))
+    least(cands, |c| free(c) && used(c) && in_region(c))
+        .or_else(|| least(cands, |c| free(c) && used(c) && in_grp(c)))
+        .or_else(|| least(cands, |c| free(c) && in_region(c)))
+        .or_else(|| least(cands, |c| free(c) && in_grp(c)))
+        .or_else(|| least(cands, |c| free(c) && used(c)))
+        .or_else(|| least(cands, free))
+        .or_else(|| least(cands, |c| used(c) && !maxed(c)))
+        .or_else(|| least(cands, |_| true))
 }
 
-fn in_conf(conf: &[ConfBridge<'_>], id: &BridgeId) -> bool {
-    conf.iter().any(|e| e.id == id)
+/// The least stressed candidate that `matches`, the first of equals: what
+/// Jicofo gets by taking the first match in its sorted list.
+fn least<'a>(
+    cands: &[Candidate<'a>],
+    matches: impl Fn(&Candidate<'a>) -> bool,
+) -> Option<&'a BridgeId> {
+    let mut best: Option<&Candidate<'a>> = None;
+    for c in cands {
+        if best.is_none_or(|b| c.stress.total_cmp(&b.stress).is_lt()) && matches(c) {
+            best = Some(c);
+        }
+    }
+    best.map(|c| c.id)
 }
 
 /// Whether a bridge's region is in `group` (a bridge without a region never
 /// is).
 fn in_group(group: &[&str], region: Option<&str>) -> bool {
     region.is_some_and(|r| group.contains(&r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `least` must pick what Jicofo's stable sort followed by "first
+    /// match" picks, ties included.
+    #[test]
+    fn least_equals_stable_sort_then_first_match() {
+        let ids: Vec<BridgeId> = (0..40)
+            .map(|i| BridgeId::parse(&format!("b{i}.meet.test")).unwrap())
+            .collect();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for _ in 0..500 {
+            let n = (next() % 40) as usize;
+            let cands: Vec<Candidate<'_>> = ids[..n]
+                .iter()
+                .map(|id| Candidate {
+                    id,
+                    region: None,
+                    // Few distinct values, so that ties are common.
+                    stress: (next() % 5) as f64 / 10.0,
+                    overloaded: false,
+                    conf: None,
+                })
+                .collect();
+            let mask = next();
+            let matches = |c: &Candidate<'_>| {
+                let i = ids.iter().position(|x| x == c.id).unwrap();
+                mask >> (i % 30) & 1 == 1
+            };
+            let mut sorted = cands.clone();
+            sorted.sort_by(|a, b| a.stress.total_cmp(&b.stress));
+            let expected = sorted.iter().find(|c| matches(c)).map(|c| c.id);
+            assert_eq!(least(&cands, matches), expected);
+        }
+    }
 }
