@@ -385,8 +385,15 @@ impl BridgeRegistry {
             ColibriVersion::V2
         };
         // CURRENT checks every brewery bridge.
+        let interval = self.cfg.health.interval;
         let (b, added) = self.entry(now, id, colibri, true);
         b.sources.brewery = true;
+        if let (HealthState::Unchecked, Some(i)) = (b.health, interval) {
+            // Known from disco without the health-check feature, now in the
+            // brewery: CURRENT checks every brewery bridge.
+            b.health = HealthState::Idle { next: now + i };
+            b.health_checked = true;
+        }
         let was_shutting_down = b.shutting_down;
         b.apply(now, stats);
         if added {
@@ -954,7 +961,7 @@ mod tests {
         let seed = id("jitsi-videobridge.meet.test");
         let cur = id("jvbbrewery@internal.auth.meet.test/jvb-1");
         r.discovery_round_started(now);
-        r.discovered(now, &seed, true);
+        r.discovered(now, &seed, false);
         r.update_from_brewery(now, &cur, &stats());
         r.discovery_round_done(now);
         assert_eq!(r.len(), 2);
@@ -968,7 +975,9 @@ mod tests {
         );
 
         // The same address known both ways stays until both lose it.
+        assert!(!r.get(seed.as_str()).unwrap().is_health_checked());
         r.update_from_brewery(now, &seed, &stats());
+        assert!(r.get(seed.as_str()).unwrap().is_health_checked());
         assert_eq!(
             r.get(seed.as_str()).unwrap().sources(),
             Sources {
