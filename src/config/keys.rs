@@ -113,6 +113,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "jicofo.bridge.health-checks.retry-delay",
     "jicofo.bridge.stress-threshold",
     "jicofo.bridge.participant-rampup-interval",
+    "jicofo.bridge.average-participant-stress",
+    "jicofo.bridge.health-checks.use-presence",
+    "jicofo.bridge.health-checks.presence-timeout",
     "jicofo.local-region",
     // CURRENT: authentication.
     "jicofo.authentication.enabled",
@@ -155,6 +158,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "jicofo.rest.pin.enabled",
     // CURRENT: misc.
     "jicofo.octo.enabled",
+    "jicofo.octo.allow-mixed-versions",
     "jicofo.sctp.enabled",
 ];
 

@@ -17,6 +17,7 @@
 //! error); SEED's "force ready for a password-holding focus" is therefore moot.
 
 pub mod auth;
+pub mod bridge;
 pub mod conference;
 pub mod config;
 pub mod iq_tracker;
