@@ -30,6 +30,7 @@ pub mod muc;
 pub mod mute;
 pub mod ping;
 pub mod presence;
+pub mod sources;
 
 use std::borrow::Cow;
 
