@@ -25,6 +25,7 @@ pub mod forms;
 pub mod fuzz;
 pub mod iq;
 pub mod jid;
+pub mod jingle;
 pub mod message;
 pub mod muc;
 pub mod mute;
