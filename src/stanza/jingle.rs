@@ -30,6 +30,8 @@ mod ssma;
 mod transport;
 mod write;
 
+#[cfg(any(fuzzing, test))]
+pub mod fuzz;
 #[cfg(test)]
 mod tests;
 

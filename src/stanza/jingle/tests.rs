@@ -8,6 +8,8 @@ mod write;
 
 use super::*;
 use crate::xml::Parser;
+pub(super) use read::{CURRENT_SESSION_ACCEPT, SECTION_5_4};
+pub(super) use write::{SECTION_5_2_OFFER, SECTION_5_5_SOURCE_ADD};
 
 fn with_jingle<R>(xml: &str, f: impl FnOnce(&JingleRequest<'_>) -> R) -> R {
     let mut p = Parser::new();
