@@ -16,9 +16,10 @@
 //! of range); each extraction stands alone, so a bad header extension does
 //! not hide the sources.
 //!
-//! Writing ([`write`]) covers what the focus sends: `session-initiate` and
-//! `transport-replace` from an [`Offer`], `source-add`/`source-remove`,
-//! `transport-info` and `session-terminate`.
+//! The writers cover what the focus sends: `session-initiate` and
+//! `transport-replace` from an [`Offer`] ([`write_session_initiate`],
+//! [`write_transport_replace`]), [`write_source_add`]/[`write_source_remove`],
+//! [`write_transport_info`] and [`write_session_terminate`].
 //!
 //! Every string we keep is checked to hold only characters XML 1.0 allows:
 //! a character reference such as `&#1;` parses, but written back into

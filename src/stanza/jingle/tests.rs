@@ -1,7 +1,7 @@
 //! Unit tests of the Jingle layer: literal XML in (the examples of
 //! protocol.md §5 completed, and what lib-jitsi-meet sends), literal XML
 //! out, and every written request parsed back to the values it came from.
-//! [`read`] holds what participants send, [`write`] what the focus sends.
+//! `read` holds what participants send, `write` what the focus sends.
 
 mod read;
 mod write;
