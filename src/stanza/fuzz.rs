@@ -75,6 +75,7 @@ fn drive_iq(q: &Iq<'_>, default_ns: &'static str) {
             items.iter().for_each(|i| check_jid(i.jid.as_str()));
         }
         drive_focus(p, default_ns);
+        super::jingle::fuzz::drive(p);
     }
     let _ = (
         disco::is_info_query(q),

@@ -25,11 +25,13 @@ pub mod forms;
 pub mod fuzz;
 pub mod iq;
 pub mod jid;
+pub mod jingle;
 pub mod message;
 pub mod muc;
 pub mod mute;
 pub mod ping;
 pub mod presence;
+pub mod sources;
 
 use std::borrow::Cow;
 

@@ -85,3 +85,5 @@ pub const JITMEET_VIDEO: &str = "http://jitsi.org/jitmeet/video";
 pub const JITMEET_DESKTOP: &str = "http://jitsi.org/jitmeet/desktop";
 /// The shared-document name the focus publishes in its presence.
 pub const ETHERPAD: &str = "http://jitsi.org/jitmeet/etherpad";
+/// The estos BUNDLE marker SEED put in every offer content.
+pub const ESTOS_BUNDLE: &str = "http://estos.de/ns/bundle";
