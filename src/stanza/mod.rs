@@ -17,6 +17,7 @@
 //! for tests) feeds arbitrary frames through [`Stanza::parse`], every
 //! accessor and the reply writers.
 
+pub mod colibri;
 pub mod colibri_common;
 pub mod disco;
 pub mod error;
