@@ -1162,4 +1162,4 @@ pub fn is_bridge(info: &DiscoInfo) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

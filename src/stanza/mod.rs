@@ -18,6 +18,7 @@
 //! accessor and the reply writers.
 
 pub mod colibri;
+pub mod colibri2;
 pub mod colibri_common;
 pub mod disco;
 pub mod error;
