@@ -20,6 +20,8 @@
 pub mod colibri;
 pub mod colibri2;
 pub mod colibri_common;
+#[cfg(any(fuzzing, test))]
+pub mod colibri_fuzz;
 pub mod disco;
 pub mod error;
 pub mod focus;
