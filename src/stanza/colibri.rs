@@ -17,7 +17,7 @@
 
 use super::colibri_common::{
     ColibriParseError, IceTransport, MediaType, PayloadType, RtpHdrExt, Source, SsrcGroup,
-    bad_attr, bool_str, java_bool, opt_java_bool, opt_num, opt_owned, req,
+    bad_attr, bool_str, cut, java_bool, opt_java_bool, opt_num, opt_owned, req,
 };
 use super::disco::DiscoInfo;
 use super::iq::{IqType, write_request, write_result};
@@ -255,7 +255,7 @@ fn parse_channel(el: El<'_>, media: MediaType) -> Result<V1Channel, ColibriParse
                 .parse()
                 .map_err(|_| ColibriParseError::BadText {
                     element: "ssrc",
-                    value: super::colibri_common::cut(&text),
+                    value: cut(&text),
                 })?;
             ch.ssrcs.push(ssrc);
         } else if c.is("transport", ns::JINGLE_ICE_UDP) {

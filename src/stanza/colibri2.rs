@@ -25,7 +25,7 @@
 
 use super::colibri_common::{
     ColibriParseError, IceTransport, MediaType, PayloadType, RtpHdrExt, Source, SsrcGroup,
-    bad_attr, opt, opt_java_bool, opt_num, opt_owned, req,
+    bad_attr, cut, opt, opt_java_bool, opt_num, opt_owned, req,
 };
 use super::iq::{IqType, write_error, write_request, write_result};
 use super::{Condition, Iq, Jid, StanzaError};
@@ -1272,9 +1272,7 @@ impl Colibri2Request {
         match (&self.name, self.create) {
             (Some(n), true) => match Jid::parse(n) {
                 Ok(j) if j.node().is_some() && j.is_bare() => Ok(()),
-                _ => Err(Colibri2RequestError::BadConferenceName(
-                    super::colibri_common::cut(n),
-                )),
+                _ => Err(Colibri2RequestError::BadConferenceName(cut(n))),
             },
             _ => Ok(()),
         }

@@ -529,7 +529,10 @@ pub struct IceParts<'a> {
 /// dropped), plus the fields the focus reads. Writing it back reproduces
 /// every attribute of every candidate and fingerprint, including ones this
 /// type does not know.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The ICE password and the web socket URL (which carries one) are
+/// credentials, so `Debug` shows neither, nor the stored XML.
+#[derive(Clone, PartialEq, Eq)]
 pub struct IceTransport {
     xml: Box<str>,
     ufrag: Option<String>,
@@ -539,6 +542,22 @@ pub struct IceTransport {
     candidates: usize,
     web_socket: Option<String>,
     sctp_port: Option<u16>,
+}
+
+impl std::fmt::Debug for IceTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("IceTransport")
+            .field("ufrag", &self.ufrag)
+            .field("pwd", &hidden(&self.pwd))
+            .field("fingerprints", &self.fingerprints)
+            .field("rtcp_mux", &self.rtcp_mux)
+            .field("candidates", &self.candidates)
+            .field("web_socket", &hidden(&self.web_socket))
+            .field("sctp_port", &self.sctp_port)
+            .field("xml_len", &self.xml.len())
+            .finish()
+    }
 }
 
 /// How deep a stored transport may nest: the writer holds 32 open
@@ -1032,6 +1051,15 @@ mod tests {
         ] {
             assert!(with(bad, Source::parse).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn debug_hides_the_credentials() {
+        let t = with(BRIDGE_TRANSPORT, |el| IceTransport::parse(el).unwrap());
+        let d = format!("{t:?}");
+        assert!(d.contains("8vbq01hdp1la2"), "{d}");
+        assert!(!d.contains("4bq0n") && !d.contains("pwd=p"), "{d}");
+        assert!(d.contains("candidates: 2"), "{d}");
     }
 
     #[test]
