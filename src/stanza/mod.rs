@@ -17,6 +17,11 @@
 //! for tests) feeds arbitrary frames through [`Stanza::parse`], every
 //! accessor and the reply writers.
 
+pub mod colibri;
+pub mod colibri2;
+pub mod colibri_common;
+#[cfg(any(fuzzing, test))]
+pub mod colibri_fuzz;
 pub mod disco;
 pub mod error;
 pub mod focus;
