@@ -536,7 +536,11 @@ mod tests {
     #[test]
     fn names_that_are_not_xml_names_are_neither_kept_nor_written() {
         // The parser itself now refuses names that are not XML names.
-        assert!(Parser::new().parse(b"<error type='cancel'><:a='b'/></error>", ns::CLIENT).is_err());
+        assert!(
+            Parser::new()
+                .parse(b"<error type='cancel'><:a='b'/></error>", ns::CLIENT)
+                .is_err()
+        );
         let e = parse("<error type='cancel'><ok xmlns='urn:b' a='2'/></error>");
         assert_eq!(e.app.len(), 1);
         assert_eq!(e.app[0].name, "ok");

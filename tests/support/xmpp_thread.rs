@@ -137,7 +137,11 @@ impl Machine {
 }
 
 fn keepalive() -> KeepAliveConfig {
-    KeepAliveConfig { interval: None, timeout: Duration::from_secs(5), threshold: 3 }
+    KeepAliveConfig {
+        interval: None,
+        timeout: Duration::from_secs(5),
+        threshold: 3,
+    }
 }
 
 /// Runs an XEP-0114 component `jid` with `secret` against `prosody`.
@@ -152,11 +156,21 @@ where
         max_stanza: 1 << 20,
         keepalive: keepalive(),
     };
-    spawn(prosody.component_port, Machine::Component(Box::new(ComponentConn::new(opts))), handler)
+    spawn(
+        prosody.component_port,
+        Machine::Component(Box::new(ComponentConn::new(opts))),
+        handler,
+    )
 }
 
 /// Runs a c2s client `user@domain` with `password` against `prosody`.
-pub fn spawn_client<H>(prosody: &Prosody, user: &str, domain: &str, password: &str, handler: H) -> PeerThread
+pub fn spawn_client<H>(
+    prosody: &Prosody,
+    user: &str,
+    domain: &str,
+    password: &str,
+    handler: H,
+) -> PeerThread
 where
     H: FnMut(PeerInput<'_>, &mut Vec<u8>) + Send + 'static,
 {
@@ -171,7 +185,11 @@ where
         max_stanza: 1 << 20,
         keepalive: keepalive(),
     };
-    spawn(prosody.c2s_port, Machine::Client(Box::new(ClientConn::new(opts))), handler)
+    spawn(
+        prosody.c2s_port,
+        Machine::Client(Box::new(ClientConn::new(opts))),
+        handler,
+    )
 }
 
 fn spawn<H>(port: u16, mut m: Machine, mut handler: H) -> PeerThread
@@ -181,7 +199,9 @@ where
     let control = Arc::new(AtomicU8::new(RUN));
     let ctl = Arc::clone(&control);
     let thread = std::thread::spawn(move || {
-        let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)) else { return };
+        let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)) else {
+            return;
+        };
         let _ = sock.set_read_timeout(Some(Duration::from_millis(20)));
         let _ = sock.set_nodelay(true);
         m.start(Instant::now());
@@ -204,7 +224,9 @@ where
                 Ok(0) => return,
                 Ok(n) => {
                     m.input(&buf[..n]);
-                    if m.process(now, |el| handler(PeerInput::Stanza(el), &mut out)).is_err() {
+                    if m.process(now, |el| handler(PeerInput::Stanza(el), &mut out))
+                        .is_err()
+                    {
                         let _ = sock.write_all(&m.output());
                         return;
                     }
@@ -226,5 +248,8 @@ where
             }
         }
     });
-    PeerThread { control, thread: Some(thread) }
+    PeerThread {
+        control,
+        thread: Some(thread),
+    }
 }
