@@ -18,8 +18,10 @@
 
 pub mod auth;
 pub mod bridge;
+pub mod codecs;
 pub mod conference;
 pub mod config;
+pub mod features;
 pub mod iq_tracker;
 
 use std::collections::{HashMap, VecDeque};
