@@ -12,20 +12,65 @@
 //! for "no groups", a `channel-bundle` carrying the first content's
 //! transport.
 //!
+//! The Jingle elements inside are the Jingle layer's types: payload types
+//! and header extensions ([`crate::stanza::jingle`]), sources and groups
+//! ([`crate::stanza::sources`]; a channel's media is theirs) and the
+//! ICE-UDP transport ([`IceUdpTransport`]), copied attribute for attribute.
+//! Only the `data` content, which has no sources, needs [`ContentKind`].
+//!
 //! Requests are IQ `get` for allocation (as SEED's builder sent them; the
 //! bridge treats `get` and `set` alike) and `set` for everything else.
 
 use super::colibri_common::{
-    ColibriParseError, IceTransport, MediaType, PayloadType, RtpHdrExt, Source, SsrcGroup,
-    bad_attr, bool_str, cut, java_bool, opt_java_bool, opt_num, opt_owned, req,
+    ColibriParseError, bad_attr, bool_str, cut, java_bool, opt_java_bool, opt_num, opt_owned,
+    parse_colibri_group, parse_colibri_source, parse_hdrext, parse_payload_type, parse_transport,
+    req,
 };
 use super::disco::DiscoInfo;
 use super::iq::{IqType, write_request, write_result};
+use super::jingle::{IceUdpTransport, PayloadType, RtpHdrExt, write_source, write_ssrc_group};
+use super::sources::{EndpointSourceSet, MediaType, Source, SsrcGroup};
 use super::{Condition, Iq, StanzaError};
 use crate::xml::{El, XmlWriter, ns};
 
 // ---------------------------------------------------------------------------
 // The model
+
+/// A Colibri v1 `<content name>`: the RTP channels of one media, or the
+/// SCTP connections of the `data` content (which has no sources, so it is
+/// no [`MediaType`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    /// `audio` or `video`: RTP `<channel/>`s.
+    Rtp(MediaType),
+    /// `data`: `<sctpconnection/>`s.
+    Data,
+}
+
+impl ContentKind {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContentKind::Rtp(m) => m.name(),
+            ContentKind::Data => "data",
+        }
+    }
+
+    /// The kind for a wire name (exact, lower case, as the bridge's
+    /// `MediaType.parseString` compares); `None` for anything else.
+    pub fn from_name(name: &str) -> Option<ContentKind> {
+        match MediaType::from_name(name) {
+            Some(m) => Some(ContentKind::Rtp(m)),
+            None => (name == "data").then_some(ContentKind::Data),
+        }
+    }
+}
+
+impl From<MediaType> for ContentKind {
+    fn from(m: MediaType) -> ContentKind {
+        ContentKind::Rtp(m)
+    }
+}
 
 /// A channel's media direction (`direction`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +152,7 @@ pub struct V1Channel {
     /// `<ssrc>` children: SSRCs the bridge receives on the channel.
     pub ssrcs: Vec<u32>,
     /// The channel's own `<transport/>` when it is not bundled.
-    pub transport: Option<IceTransport>,
+    pub transport: Option<IceUdpTransport>,
 }
 
 impl V1Channel {
@@ -152,7 +197,7 @@ pub struct V1SctpConnection {
     /// `port` (SCTP port, 5000 by default).
     pub port: Option<u16>,
     /// Its own `<transport/>` when not bundled.
-    pub transport: Option<IceTransport>,
+    pub transport: Option<IceUdpTransport>,
 }
 
 /// A `<channel-bundle id>`: one transport shared by the channels naming it.
@@ -161,7 +206,7 @@ pub struct V1Bundle {
     /// `id` (the endpoint id in Jicofo's use).
     pub id: String,
     /// The shared `<transport/>`.
-    pub transport: Option<IceTransport>,
+    pub transport: Option<IceUdpTransport>,
 }
 
 /// A Colibri v1 `<conference/>`, in either direction. Channels are kept
@@ -232,17 +277,17 @@ fn parse_channel(el: El<'_>, media: MediaType) -> Result<V1Channel, ColibriParse
     };
     for c in el.children() {
         if c.is("payload-type", ns::JINGLE_RTP) {
-            ch.payload_types.push(PayloadType::parse(c)?);
+            ch.payload_types.push(parse_payload_type(c)?);
         } else if c.is("rtp-hdrext", ns::JINGLE_RTP_HDREXT) {
-            ch.hdrexts.push(RtpHdrExt::parse(c)?);
+            ch.hdrexts.push(parse_hdrext(c)?);
         } else if c.is("source", ns::JINGLE_SSMA) {
             let list = ch.sources.get_or_insert_with(Vec::new);
             // SEED's "remove all sources" marker.
             if c.attr_raw("ssrc") != Some("-1") {
-                list.push(Source::parse(c)?);
+                list.push(parse_colibri_source(c, media)?);
             }
         } else if c.is("ssrc-group", ns::JINGLE_SSMA) {
-            let g = SsrcGroup::parse(c)?;
+            let g = parse_colibri_group(c, media)?;
             let list = ch.ssrc_groups.get_or_insert_with(Vec::new);
             // An empty group ("simulcast off") only says "no groups".
             if !g.ssrcs.is_empty() {
@@ -259,7 +304,7 @@ fn parse_channel(el: El<'_>, media: MediaType) -> Result<V1Channel, ColibriParse
                 })?;
             ch.ssrcs.push(ssrc);
         } else if c.is("transport", ns::JINGLE_ICE_UDP) {
-            ch.transport = Some(IceTransport::parse(c)?);
+            ch.transport = Some(parse_transport(c)?);
         }
     }
     Ok(ch)
@@ -268,7 +313,7 @@ fn parse_channel(el: El<'_>, media: MediaType) -> Result<V1Channel, ColibriParse
 fn parse_sctp(el: El<'_>) -> Result<V1SctpConnection, ColibriParseError> {
     const E: &str = "sctpconnection";
     let transport = match el.child("transport", ns::JINGLE_ICE_UDP) {
-        Some(t) => Some(IceTransport::parse(t)?),
+        Some(t) => Some(parse_transport(t)?),
         None => None,
     };
     Ok(V1SctpConnection {
@@ -300,18 +345,18 @@ impl V1Conference {
         for c in el.children() {
             if c.is("content", ns::COLIBRI) {
                 let name = req(&c, "content", "name")?;
-                let media = MediaType::from_name(&name)
+                let kind = ContentKind::from_name(&name)
                     .ok_or_else(|| bad_attr("content", "name", &name))?;
                 for item in c.children() {
                     if item.is("channel", ns::COLIBRI) {
-                        if media == MediaType::Data {
+                        let ContentKind::Rtp(media) = kind else {
                             return Err(ColibriParseError::Misplaced(
                                 "<channel/> in the data content",
                             ));
-                        }
+                        };
                         conf.channels.push(parse_channel(item, media)?);
                     } else if item.is("sctpconnection", ns::COLIBRI) {
-                        if media != MediaType::Data {
+                        if kind != ContentKind::Data {
                             return Err(ColibriParseError::Misplaced(
                                 "<sctpconnection/> outside the data content",
                             ));
@@ -321,7 +366,7 @@ impl V1Conference {
                 }
             } else if c.is("channel-bundle", ns::COLIBRI) {
                 let transport = match c.child("transport", ns::JINGLE_ICE_UDP) {
-                    Some(t) => Some(IceTransport::parse(t)?),
+                    Some(t) => Some(parse_transport(t)?),
                     None => None,
                 };
                 conf.bundles.push(V1Bundle {
@@ -359,25 +404,8 @@ impl V1Conference {
     /// Writes the `<conference/>` element.
     pub fn write(&self, w: &mut XmlWriter<'_>) {
         open_conference(w, self.id.as_deref(), self.name.as_deref());
-        let mut seen: Vec<MediaType> = Vec::new();
-        for ch in &self.channels {
-            if seen.contains(&ch.media) {
-                continue;
-            }
-            seen.push(ch.media);
-            w.start("content").attr("name", ch.media.name());
-            for c in self.channels.iter().filter(|c| c.media == ch.media) {
-                write_channel(w, c);
-            }
-            w.end();
-        }
-        if !self.sctp_connections.is_empty() {
-            w.start("content").attr("name", MediaType::Data.name());
-            for s in &self.sctp_connections {
-                write_sctp(w, s);
-            }
-            w.end();
-        }
+        by_content(w, &self.channels, |c| c.media.into(), write_channel);
+        by_content(w, &self.sctp_connections, |_| ContentKind::Data, write_sctp);
         for b in &self.bundles {
             w.start("channel-bundle").attr("id", &b.id);
             if let Some(t) = &b.transport {
@@ -442,19 +470,22 @@ impl V1Conference {
         self.bundles.iter().find(|b| b.id == id)
     }
 
-    /// The bridge transport `endpoint` is to use for `media` (SEED's
+    /// The bridge transport `endpoint` is to use for a content (SEED's
     /// `createOffer`): the bundle's transport when the channel is bundled,
     /// else the channel's own (for `Data`, the SCTP connection's).
-    pub fn transport_for(&self, media: MediaType, endpoint: &str) -> Option<&IceTransport> {
-        let (bundle_id, own) = if media == MediaType::Data {
-            let s = self
-                .sctp_connections
-                .iter()
-                .find(|s| s.endpoint.as_deref() == Some(endpoint))?;
-            (s.bundle_id.as_deref(), s.transport.as_ref())
-        } else {
-            let c = self.channel(media, endpoint)?;
-            (c.bundle_id.as_deref(), c.transport.as_ref())
+    pub fn transport_for(&self, content: ContentKind, endpoint: &str) -> Option<&IceUdpTransport> {
+        let (bundle_id, own) = match content {
+            ContentKind::Data => {
+                let s = self
+                    .sctp_connections
+                    .iter()
+                    .find(|s| s.endpoint.as_deref() == Some(endpoint))?;
+                (s.bundle_id.as_deref(), s.transport.as_ref())
+            }
+            ContentKind::Rtp(media) => {
+                let c = self.channel(media, endpoint)?;
+                (c.bundle_id.as_deref(), c.transport.as_ref())
+            }
         };
         match bundle_id {
             Some(id) => self.bundle(id)?.transport.as_ref(),
@@ -490,12 +521,7 @@ fn write_channel(w: &mut XmlWriter<'_>, c: &V1Channel) {
         .attr_opt("adaptive-simulcast", c.adaptive_simulcast.map(bool_str))
         .attr_opt("simulcast-mode", c.simulcast_mode.as_deref())
         .attr_opt("rtp-level-relay-type", c.rtp_level_relay_type.as_deref());
-    for pt in &c.payload_types {
-        pt.write(w);
-    }
-    for h in &c.hdrexts {
-        h.write(w);
-    }
+    write_codecs(w, &c.payload_types, &c.hdrexts);
     if let Some(sources) = &c.sources {
         write_sources_with_marker(w, sources);
     }
@@ -527,29 +553,49 @@ fn write_sctp(w: &mut XmlWriter<'_>, s: &V1SctpConnection) {
     w.end();
 }
 
+/// Payload types (each with its namespace) and header extensions.
+fn write_codecs(w: &mut XmlWriter<'_>, payload_types: &[PayloadType], hdrexts: &[RtpHdrExt]) {
+    for pt in payload_types {
+        pt.write_with_ns(w);
+    }
+    for h in hdrexts {
+        h.write(w);
+    }
+}
+
 /// The sources, or SEED's `<source ssrc='-1'/>` when there are none: the
 /// bridge then drops every source of the channel.
-fn write_sources_with_marker(w: &mut XmlWriter<'_>, sources: &[Source]) {
-    if sources.is_empty() {
+fn write_sources_with_marker<'s>(
+    w: &mut XmlWriter<'_>,
+    sources: impl IntoIterator<Item = &'s Source>,
+) {
+    let mut none = true;
+    for s in sources {
+        write_source(w, s, None);
+        none = false;
+    }
+    if none {
         w.start_ns("source", ns::JINGLE_SSMA)
             .attr("ssrc", "-1")
             .end();
-    }
-    for s in sources {
-        s.write(w);
     }
 }
 
 /// The groups, or SEED's empty SIM group when there are none: the bridge
 /// then turns simulcast off for the channel.
-fn write_groups_with_marker(w: &mut XmlWriter<'_>, groups: &[SsrcGroup]) {
-    if groups.is_empty() {
+fn write_groups_with_marker<'g>(
+    w: &mut XmlWriter<'_>,
+    groups: impl IntoIterator<Item = &'g SsrcGroup>,
+) {
+    let mut none = true;
+    for g in groups {
+        write_ssrc_group(w, g);
+        none = false;
+    }
+    if none {
         w.start_ns("ssrc-group", ns::JINGLE_SSMA)
             .attr("semantics", "SIM")
             .end();
-    }
-    for g in groups {
-        g.write(w);
     }
 }
 
@@ -564,9 +610,9 @@ pub struct RtpContent<'a> {
     /// The header extensions offered, in order.
     pub hdrexts: &'a [RtpHdrExt],
     /// The content's transport from the offer (SEED: an empty one, see
-    /// [`IceTransport::seed_placeholder`]); copied to the channel when not
-    /// bundling, to the bundle when this is the first content.
-    pub transport: Option<&'a IceTransport>,
+    /// [`IceUdpTransport::seed_placeholder`]); copied to the channel when
+    /// not bundling, to the bundle when this is the first content.
+    pub transport: Option<&'a IceUdpTransport>,
 }
 
 /// One content of an allocation request.
@@ -581,12 +627,12 @@ pub enum AllocContent<'a> {
         /// SCTP port.
         port: u16,
         /// The content's transport from the offer.
-        transport: Option<&'a IceTransport>,
+        transport: Option<&'a IceUdpTransport>,
     },
 }
 
 impl AllocContent<'_> {
-    fn transport(&self) -> Option<&IceTransport> {
+    fn transport(&self) -> Option<&IceUdpTransport> {
         match self {
             AllocContent::Audio(c) | AllocContent::Video(c) => c.transport,
             AllocContent::Data { transport, .. } => *transport,
@@ -635,7 +681,7 @@ impl ChannelAllocation<'_> {
                     AllocContent::Audio(c) => self.write_rtp(w, MediaType::Audio, c, bundle_id),
                     AllocContent::Video(c) => self.write_rtp(w, MediaType::Video, c, bundle_id),
                     AllocContent::Data { port, transport } => {
-                        w.start("content").attr("name", MediaType::Data.name());
+                        w.start("content").attr("name", ContentKind::Data.name());
                         w.start("sctpconnection")
                             .attr("endpoint", self.endpoint)
                             .attr("initiator", bool_str(self.initiator))
@@ -681,12 +727,7 @@ impl ChannelAllocation<'_> {
         w.attr_opt("adaptive-last-n", self.adaptive_last_n.map(bool_str))
             .attr_opt("adaptive-simulcast", self.adaptive_simulcast.map(bool_str))
             .attr_opt("simulcast-mode", self.simulcast_mode);
-        for pt in c.payload_types {
-            pt.write(w);
-        }
-        for h in c.hdrexts {
-            h.write(w);
-        }
+        write_codecs(w, c.payload_types, c.hdrexts);
         if bundle_id.is_none()
             && let Some(t) = c.transport
         {
@@ -714,10 +755,9 @@ pub struct ChannelSources<'a> {
     pub media: MediaType,
     /// The channel id.
     pub channel_id: &'a str,
-    /// Every source for that media; none → `<source ssrc='-1'/>`.
-    pub sources: &'a [Source],
-    /// Every group for that media; none → an empty SIM group.
-    pub groups: &'a [SsrcGroup],
+    /// The participant's sources and groups; those of `media` are written
+    /// (no source → `<source ssrc='-1'/>`, no group → an empty SIM group).
+    pub sources: &'a EndpointSourceSet,
 }
 
 /// A participant's transport for one unbundled channel (or SCTP connection
@@ -725,13 +765,13 @@ pub struct ChannelSources<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct ChannelTransport<'a> {
     /// Audio, video, or data (the SCTP connection).
-    pub media: MediaType,
+    pub content: ContentKind,
     /// The channel or SCTP connection id.
     pub channel_id: &'a str,
     /// The endpoint id.
     pub endpoint: &'a str,
     /// The participant's transport.
-    pub transport: &'a IceTransport,
+    pub transport: &'a IceUdpTransport,
 }
 
 /// The payload types and header extensions the participant answered with,
@@ -759,7 +799,7 @@ pub enum V1Update<'a> {
         /// The bundle id (the endpoint id).
         bundle_id: &'a str,
         /// The participant's transport.
-        transport: &'a IceTransport,
+        transport: &'a IceUdpTransport,
     },
     /// Step 2, not bundled: each channel's transport.
     ChannelTransports(&'a [ChannelTransport<'a>]),
@@ -780,15 +820,15 @@ pub enum V1Update<'a> {
     Expire(&'a [&'a V1ParticipantChannels]),
 }
 
-/// Calls `item` once per media content, in order of first appearance, with
-/// the items of that media.
+/// Calls `item` once per content, in order of first appearance, with the
+/// items of that content.
 fn by_content<T>(
     w: &mut XmlWriter<'_>,
     items: &[T],
-    media: impl Fn(&T) -> MediaType,
+    media: impl Fn(&T) -> ContentKind,
     mut item: impl FnMut(&mut XmlWriter<'_>, &T),
 ) {
-    let mut seen: Vec<MediaType> = Vec::new();
+    let mut seen: Vec<ContentKind> = Vec::new();
     for first in items {
         let m = media(first);
         if seen.contains(&m) {
@@ -825,11 +865,11 @@ impl V1Update<'_> {
             V1Update::Sources(items) => by_content(
                 w,
                 items,
-                |i| i.media,
+                |i| i.media.into(),
                 |w, i| {
                     w.start("channel").attr("id", i.channel_id);
-                    write_sources_with_marker(w, i.sources);
-                    write_groups_with_marker(w, i.groups);
+                    write_sources_with_marker(w, i.sources.sources_of(i.media));
+                    write_groups_with_marker(w, i.sources.groups_of(i.media));
                     w.end();
                 },
             ),
@@ -844,12 +884,11 @@ impl V1Update<'_> {
             V1Update::ChannelTransports(items) => by_content(
                 w,
                 items,
-                |i| i.media,
+                |i| i.content,
                 |w, i| {
-                    let name = if i.media == MediaType::Data {
-                        "sctpconnection"
-                    } else {
-                        "channel"
+                    let name = match i.content {
+                        ContentKind::Data => "sctpconnection",
+                        ContentKind::Rtp(_) => "channel",
                     };
                     w.start(name)
                         .attr("id", i.channel_id)
@@ -861,15 +900,10 @@ impl V1Update<'_> {
             V1Update::Descriptions(items) => by_content(
                 w,
                 items,
-                |i| i.media,
+                |i| i.media.into(),
                 |w, i| {
                     w.start("channel").attr("id", i.channel_id);
-                    for pt in i.payload_types {
-                        pt.write(w);
-                    }
-                    for h in i.hdrexts {
-                        h.write(w);
-                    }
+                    write_codecs(w, i.payload_types, i.hdrexts);
                     w.end();
                 },
             ),
@@ -879,7 +913,7 @@ impl V1Update<'_> {
             } => by_content(
                 w,
                 channels,
-                |c| c.0,
+                |c| c.0.into(),
                 |w, c| {
                     w.start("channel")
                         .attr("id", c.1)
@@ -895,7 +929,7 @@ impl V1Update<'_> {
                 by_content(
                     w,
                     &rtp,
-                    |c| c.0,
+                    |c| c.0.into(),
                     |w, c| {
                         w.start("channel").attr("id", c.1).attr("expire", "0").end();
                     },
@@ -906,7 +940,7 @@ impl V1Update<'_> {
                     .filter(|p| p.sctp.is_some())
                     .collect();
                 if !sctp.is_empty() {
-                    w.start("content").attr("name", MediaType::Data.name());
+                    w.start("content").attr("name", ContentKind::Data.name());
                     for p in sctp {
                         // The 2015 bridge still finds SCTP connections by
                         // endpoint, so SEED kept it on expiry.

@@ -19,15 +19,26 @@
 //! [`Colibri2RequestError`] that maps to the error the bridge answers;
 //! [`write_conference_modified`] and [`write_colibri2_error`] answer.
 //!
+//! The builders take the focus's own values: RTP descriptions
+//! ([`RtpDescription`], one `<media/>` each), the participant's
+//! [`EndpointSourceSet`] (written as media sources by name, as Jicofo does:
+//! [`MediaSource::from_source_set`]) and its [`IceUdpTransport`]; the
+//! answer gives the bridge's [`IceUdpTransport`] back
+//! ([`ConferenceModified::allocation`]) and its feedback sources as a set
+//! ([`ConferenceModified::feedback_source_set`]).
+//!
 //! Every request is IQ `get`, as Jicofo sends them (the bridge reads the
 //! payload, not the type). Relays (Octo) and `<connects/>` are not modelled
 //! beyond the relay ids a request names.
 
+use super::colibri::ContentKind;
 use super::colibri_common::{
-    ColibriParseError, IceTransport, MediaType, PayloadType, RtpHdrExt, Source, SsrcGroup,
-    bad_attr, cut, opt, opt_java_bool, opt_num, opt_owned, req,
+    ColibriParseError, bad_attr, cut, in_element, opt, opt_java_bool, opt_num, opt_owned,
+    parse_colibri_group, parse_colibri_source, parse_transport, req,
 };
 use super::iq::{IqType, write_error, write_request, write_result};
+use super::jingle::{IceUdpTransport, RtpDescription, write_source, write_ssrc_group};
+use super::sources::{EndpointSourceSet, MediaType, Source, SsrcGroup};
 use super::{Condition, Iq, Jid, StanzaError};
 use crate::xml::{El, XmlWriter, ns};
 
@@ -40,6 +51,9 @@ pub const CAP_SSRC_REWRITING: &str = "ssrc-rewriting";
 pub const CAP_PRIVATE_ADDRESS_CONNECTIVITY: &str = "private-address-connectivity";
 /// The only SCTP port the bridge accepts in a request.
 pub const DEFAULT_SCTP_PORT: u16 = 5000;
+
+/// No sources: what [`EndpointCreate::new`] starts with.
+const NO_SOURCES: &EndpointSourceSet = &EndpointSourceSet::new();
 
 // ---------------------------------------------------------------------------
 // Elements shared by requests and answers
@@ -67,53 +81,30 @@ impl ForceMute {
     }
 }
 
-/// `<media type>`: what an endpoint receives for one media.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Media {
-    /// `type`.
-    pub media: MediaType,
-    /// `<payload-type/>`s.
-    pub payload_types: Vec<PayloadType>,
-    /// `<rtp-hdrext/>`s.
-    pub hdrexts: Vec<RtpHdrExt>,
-    /// `<extmap-allow-mixed/>` present.
-    pub extmap_allow_mixed: bool,
+/// Reads a `<media type>` (what an endpoint receives for one media) as
+/// the RTP description it carries: `media` is the `type` (`audio`,
+/// `video`, or `data`, which the bridge's parser accepts too); payload
+/// types, header extensions and `extmap-allow-mixed` are read as in a
+/// Jingle `<description/>`.
+fn parse_media(el: El<'_>) -> Result<RtpDescription, ColibriParseError> {
+    let t = req(&el, "media", "type")?;
+    let kind = ContentKind::from_name(&t).ok_or_else(|| bad_attr("media", "type", &t))?;
+    let mut d = RtpDescription::new(kind.name());
+    d.read_children(el).map_err(in_element("media"))?;
+    Ok(d)
 }
 
-impl Media {
-    fn parse(el: El<'_>) -> Result<Self, ColibriParseError> {
-        let mut m = Media {
-            media: media_type(&el, "media")?,
-            payload_types: Vec::new(),
-            hdrexts: Vec::new(),
-            extmap_allow_mixed: false,
-        };
-        for c in el.children() {
-            if c.is("payload-type", ns::JINGLE_RTP) {
-                m.payload_types.push(PayloadType::parse(c)?);
-            } else if c.is("rtp-hdrext", ns::JINGLE_RTP_HDREXT) {
-                m.hdrexts.push(RtpHdrExt::parse(c)?);
-            } else if c.is("extmap-allow-mixed", ns::JINGLE_RTP_HDREXT) {
-                m.extmap_allow_mixed = true;
-            }
-        }
-        Ok(m)
-    }
-
-    fn write(&self, w: &mut XmlWriter<'_>) {
-        w.start("media").attr("type", self.media.name());
-        for pt in &self.payload_types {
-            pt.write(w);
-        }
-        for h in &self.hdrexts {
-            h.write(w);
-        }
-        if self.extmap_allow_mixed {
-            w.start_ns("extmap-allow-mixed", ns::JINGLE_RTP_HDREXT)
-                .end();
-        }
-        w.end();
-    }
+/// Writes a `<media type>` from an RTP description: its payload types,
+/// header extensions and `extmap-allow-mixed`. A description of another
+/// media than audio or video (the data content's `application`) is not
+/// written, as Jicofo offers the bridge only audio and video media.
+fn write_media(w: &mut XmlWriter<'_>, d: &RtpDescription) {
+    let Some(media) = MediaType::from_name(&d.media) else {
+        return;
+    };
+    w.start("media").attr("type", media.name());
+    d.write_codecs_with_ns(w);
+    w.end();
 }
 
 fn media_type(el: &El<'_>, element: &'static str) -> Result<MediaType, ColibriParseError> {
@@ -132,9 +123,9 @@ pub struct MediaSource {
     pub id: String,
     /// `synthetic`: injected by the server (translated audio).
     pub synthetic: bool,
-    /// `<source/>`s.
+    /// `<source/>`s, of [`MediaSource::media`].
     pub sources: Vec<Source>,
-    /// `<ssrc-group/>`s.
+    /// `<ssrc-group/>`s, of [`MediaSource::media`].
     pub groups: Vec<SsrcGroup>,
 }
 
@@ -142,15 +133,72 @@ impl MediaSource {
     /// A media source with one SSRC named like the source, as the bridge
     /// signals its feedback sources.
     pub fn single(media: MediaType, id: &str, ssrc: u32) -> Self {
-        let mut s = Source::new(ssrc);
-        s.name = Some(id.to_string());
         MediaSource {
             media,
             id: id.to_string(),
             synthetic: false,
-            sources: vec![s],
+            sources: vec![Source::new(ssrc, media).with_name(id)],
             groups: Vec::new(),
         }
+    }
+
+    /// An endpoint's sources as Colibri2 media sources, as Jicofo converts
+    /// them: one media source per source name (a source without a name
+    /// goes to `{endpoint}-a0` or `{endpoint}-v0`), in order of first
+    /// appearance, and each group with the source of its first SSRC that
+    /// the set has (else with the default name of its media). Names are
+    /// kept apart per media, so every source stays in its media.
+    pub fn from_source_set(endpoint: &str, set: &EndpointSourceSet) -> Vec<MediaSource> {
+        fn slot(out: &mut Vec<MediaSource>, media: MediaType, id: String) -> &mut MediaSource {
+            let i = match out.iter().position(|m| m.media == media && m.id == id) {
+                Some(i) => i,
+                None => {
+                    out.push(MediaSource {
+                        media,
+                        id,
+                        synthetic: false,
+                        sources: Vec::new(),
+                        groups: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            &mut out[i]
+        }
+        let name_of = |media: MediaType, name: Option<&str>| match name {
+            Some(n) => n.to_string(),
+            None => default_source_name(endpoint, media),
+        };
+        let mut out = Vec::new();
+        for s in &set.sources {
+            let id = name_of(s.media, s.name.as_deref());
+            slot(&mut out, s.media, id).sources.push(s.clone());
+        }
+        for g in &set.groups {
+            let first = set
+                .sources
+                .iter()
+                .find(|s| s.media == g.media && g.contains(s.ssrc));
+            let id = name_of(g.media, first.and_then(|s| s.name.as_deref()));
+            slot(&mut out, g.media, id).groups.push(g.clone());
+        }
+        out
+    }
+
+    /// The sources and groups of media sources, as one set (the bridge's
+    /// feedback sources for the `jvb` owner, an endpoint's sources on the
+    /// emulator's side).
+    pub fn to_source_set(media_sources: &[MediaSource]) -> EndpointSourceSet {
+        let mut set = EndpointSourceSet::new();
+        for m in media_sources {
+            for s in &m.sources {
+                set.add_source(s.clone());
+            }
+            for g in &m.groups {
+                set.add_group(g.clone());
+            }
+        }
+        set
     }
 
     fn parse(el: El<'_>) -> Result<Self, ColibriParseError> {
@@ -164,9 +212,9 @@ impl MediaSource {
         };
         for c in el.children() {
             if c.is("source", ns::JINGLE_SSMA) {
-                m.sources.push(Source::parse(c)?);
+                m.sources.push(parse_colibri_source(c, m.media)?);
             } else if c.is("ssrc-group", ns::JINGLE_SSMA) {
-                m.groups.push(SsrcGroup::parse(c)?);
+                m.groups.push(parse_colibri_group(c, m.media)?);
             }
         }
         Ok(m)
@@ -180,13 +228,23 @@ impl MediaSource {
             w.attr("synthetic", "true");
         }
         for s in &self.sources {
-            s.write(w);
+            write_source(w, s, None);
         }
         for g in &self.groups {
-            g.write(w);
+            write_ssrc_group(w, g);
         }
         w.end();
     }
+}
+
+/// Jicofo's name for the first source of a media of an endpoint that
+/// signals none: `{endpoint}-a0`, `{endpoint}-v0`.
+pub fn default_source_name(endpoint: &str, media: MediaType) -> String {
+    let m = match media {
+        MediaType::Audio => 'a',
+        MediaType::Video => 'v',
+    };
+    format!("{endpoint}-{m}0")
 }
 
 fn parse_sources(el: El<'_>) -> Result<Vec<MediaSource>, ColibriParseError> {
@@ -268,7 +326,7 @@ pub struct Colibri2Transport {
     /// `ice-restart`: restart ICE in place.
     pub ice_restart: bool,
     /// The ICE-UDP `<transport/>`.
-    pub ice: Option<IceTransport>,
+    pub ice: Option<IceUdpTransport>,
     /// `<sctp/>`.
     pub sctp: Option<Sctp>,
 }
@@ -285,7 +343,7 @@ impl Colibri2Transport {
         };
         for c in el.children() {
             if c.is("transport", ns::JINGLE_ICE_UDP) && t.ice.is_none() {
-                t.ice = Some(IceTransport::parse(c)?);
+                t.ice = Some(parse_transport(c)?);
             } else if c.is("sctp", ns::COLIBRI2) && t.sctp.is_none() {
                 t.sctp = Some(Sctp::parse(c)?);
             }
@@ -351,16 +409,18 @@ pub struct EndpointCreate<'a> {
     pub id: &'a str,
     /// `stats-id`.
     pub stats_id: Option<&'a str>,
-    /// `<media/>` for each media offered.
-    pub media: &'a [Media],
+    /// The RTP descriptions offered (from the participant's offer): a
+    /// `<media/>` for each audio or video one.
+    pub media: &'a [RtpDescription],
     /// `ice-controlling` on `<transport>` (Jicofo: `true`; the role signalled
     /// to the participant must match).
     pub ice_controlling: bool,
     /// `<sctp/>` in `<transport>`: the participant is offered a data channel.
     pub sctp: bool,
-    /// The participant's sources (usually none on create). Written as
-    /// `<sources/>` always, as Jicofo does.
-    pub sources: &'a [MediaSource],
+    /// The participant's sources (usually none on create), written as media
+    /// sources ([`MediaSource::from_source_set`]). Written as `<sources/>`
+    /// always, as Jicofo does.
+    pub sources: &'a EndpointSourceSet,
     /// Capabilities besides `source-names`, which is always written first.
     pub capabilities: &'a [&'a str],
     /// Initial force-mute.
@@ -379,7 +439,7 @@ impl<'a> EndpointCreate<'a> {
             media: &[],
             ice_controlling: true,
             sctp: false,
-            sources: &[],
+            sources: NO_SOURCES,
             capabilities: &[],
             force_mute: None,
             visitor: false,
@@ -395,7 +455,7 @@ impl<'a> EndpointCreate<'a> {
             w.attr("muc-role", "visitor");
         }
         for m in self.media {
-            m.write(w);
+            write_media(w, m);
         }
         Colibri2Transport {
             ice_controlling: self.ice_controlling,
@@ -403,7 +463,7 @@ impl<'a> EndpointCreate<'a> {
             ..Colibri2Transport::default()
         }
         .write(w);
-        write_sources(w, self.sources);
+        write_sources(w, &MediaSource::from_source_set(self.id, self.sources));
         if let Some(f) = self.force_mute {
             f.write(w);
         }
@@ -425,12 +485,13 @@ pub struct EndpointUpdate<'a> {
     /// `stats-id` (Jicofo repeats it).
     pub stats_id: Option<&'a str>,
     /// The participant's ICE transport.
-    pub transport: Option<&'a IceTransport>,
+    pub transport: Option<&'a IceUdpTransport>,
     /// `ice-restart='true'`: the bridge answers with a new transport, or
     /// without one when it refuses.
     pub ice_restart: bool,
-    /// The complete current source set.
-    pub sources: Option<&'a [MediaSource]>,
+    /// The complete current source set, written as media sources
+    /// ([`MediaSource::from_source_set`]).
+    pub sources: Option<&'a EndpointSourceSet>,
     /// `<initial-last-n value/>`.
     pub initial_last_n: Option<i32>,
     /// `<force-mute/>`.
@@ -466,7 +527,7 @@ impl<'a> EndpointUpdate<'a> {
             w.end();
         }
         if let Some(s) = self.sources {
-            write_sources(w, s);
+            write_sources(w, &MediaSource::from_source_set(self.id, s));
         }
         if let Some(f) = self.force_mute {
             f.write(w);
@@ -656,7 +717,7 @@ pub struct ConferenceModified {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndpointAllocation<'a> {
     /// The bridge's ICE transport, to put in the offer.
-    pub transport: &'a IceTransport,
+    pub transport: &'a IceUdpTransport,
     /// The bridge's SCTP port, when a data channel was asked for.
     pub sctp_port: Option<u16>,
 }
@@ -733,6 +794,11 @@ impl ConferenceModified {
     /// The feedback sources (empty when the answer has none).
     pub fn feedback_sources(&self) -> &[MediaSource] {
         self.sources.as_deref().unwrap_or(&[])
+    }
+
+    /// The feedback sources as a set, for the `jvb` owner.
+    pub fn feedback_source_set(&self) -> EndpointSourceSet {
+        MediaSource::to_source_set(self.feedback_sources())
     }
 
     /// The transport and SCTP port for an endpoint just created, checked as
@@ -988,8 +1054,8 @@ pub struct RequestedEndpoint {
     pub stats_id: Option<String>,
     /// `muc-role='visitor'`.
     pub visitor: bool,
-    /// `<media/>`s.
-    pub media: Vec<Media>,
+    /// `<media/>`s, each as the RTP description it carries.
+    pub media: Vec<RtpDescription>,
     /// `<transport>`.
     pub transport: Option<Colibri2Transport>,
     /// `<sources>`: `Some(empty)` clears the endpoint's sources.
@@ -1028,7 +1094,7 @@ impl RequestedEndpoint {
         };
         for c in el.children().filter(|c| c.ns() == ns::COLIBRI2) {
             match c.name() {
-                "media" => e.media.push(Media::parse(c)?),
+                "media" => e.media.push(parse_media(c)?),
                 "transport" if e.transport.is_none() => {
                     e.transport = Some(Colibri2Transport::parse(c)?);
                 }

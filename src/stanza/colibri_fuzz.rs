@@ -5,13 +5,18 @@
 //! Beyond "never panics" it checks what the focus and the bridge emulator
 //! rely on: every element each reader accepts is written back as XML that
 //! reads as the same value (after one normalising write, a fixed point), a
-//! stored transport copies onto itself, the request checks agree with the
-//! plain read, and every error the emulator writes reads back as the same
-//! error.
+//! transport copies onto itself, the request checks agree with the plain
+//! read, and every error the emulator writes reads back as the same error.
+//! The Jingle elements Colibri carries are read with the Colibri readers
+//! (a source must have an SSRC) and written with the Jingle writers.
 
-use super::colibri::{self, BridgeStats, V1Conference};
-use super::colibri_common::{IceTransport, PayloadType, RtpHdrExt, Source, SsrcGroup};
+use super::colibri::{self, BridgeStats, ContentKind, V1Conference};
+use super::colibri_common::{
+    parse_colibri_group, parse_colibri_source, parse_hdrext, parse_payload_type, parse_transport,
+};
 use super::colibri2::{self, Colibri2Request, ConferenceModified};
+use super::jingle::{SctpMap, write_source, write_ssrc_group};
+use super::sources::MediaType;
 use super::{Iq, IqType, StanzaError, is_stanza_ns};
 use crate::xml::{El, Parser, XmlWriter, ns};
 
@@ -72,35 +77,58 @@ fn fixed_point<T: PartialEq + std::fmt::Debug>(
 }
 
 fn drive_element(el: El<'_>) {
-    if let Ok(t) = IceTransport::parse(el) {
-        fixed_point(&t, |t, w| t.write(w), |e| IceTransport::parse(e).ok());
-        // Stored once, the copy is exact.
-        let (back, xml) = rewrite(&t, |t, w| t.write(w), |e| IceTransport::parse(e).ok());
+    if el.is("transport", ns::JINGLE_ICE_UDP)
+        && let Ok(t) = parse_transport(el)
+    {
+        fixed_point(&t, |t, w| t.write(w), |e| parse_transport(e).ok());
+        // Read once, the copy is exact.
+        let (back, _) = rewrite(&t, |t, w| t.write(w), |e| parse_transport(e).ok());
         assert_eq!(back, t);
-        assert_eq!(xml, t.xml());
+        // The offer's data content adds an SCTP map to the same transport.
+        let sctp = SctpMap::datachannel(5000);
         let (extended, _) = rewrite(
             &t,
-            |t, w| {
-                t.write_with(w, |w| {
-                    w.start("rtcp-mux").end();
-                })
-            },
-            |e| IceTransport::parse(e).ok(),
+            |t, w| t.write_with_sctpmap(w, Some(&sctp)),
+            |e| parse_transport(e).ok(),
         );
-        assert!(extended.rtcp_mux());
-        assert_eq!(extended.candidate_count(), t.candidate_count());
+        assert_eq!(extended.sctpmap.as_ref(), Some(&sctp));
+        assert_eq!(extended.candidates, t.candidates);
+        assert_eq!(extended.fingerprints, t.fingerprints);
+        assert_eq!(extended.web_sockets, t.web_sockets);
     }
-    if let Ok(p) = PayloadType::parse(el) {
-        fixed_point(&p, |p, w| p.write(w), |e| PayloadType::parse(e).ok());
+    if el.is("payload-type", ns::JINGLE_RTP)
+        && let Ok(p) = parse_payload_type(el)
+    {
+        fixed_point(
+            &p,
+            |p, w| p.write_with_ns(w),
+            |e| parse_payload_type(e).ok(),
+        );
     }
-    if let Ok(h) = RtpHdrExt::parse(el) {
-        fixed_point(&h, |h, w| h.write(w), |e| RtpHdrExt::parse(e).ok());
+    if el.is("rtp-hdrext", ns::JINGLE_RTP_HDREXT)
+        && let Ok(h) = parse_hdrext(el)
+    {
+        fixed_point(&h, |h, w| h.write(w), |e| parse_hdrext(e).ok());
     }
-    if let Ok(s) = Source::parse(el) {
-        fixed_point(&s, |s, w| s.write(w), |e| Source::parse(e).ok());
-    }
-    if let Ok(g) = SsrcGroup::parse(el) {
-        fixed_point(&g, |g, w| g.write(w), |e| SsrcGroup::parse(e).ok());
+    for media in MediaType::ALL {
+        if el.is("source", ns::JINGLE_SSMA)
+            && let Ok(s) = parse_colibri_source(el, media)
+        {
+            fixed_point(
+                &s,
+                |s, w| write_source(w, s, None),
+                |e| parse_colibri_source(e, media).ok(),
+            );
+        }
+        if el.is("ssrc-group", ns::JINGLE_SSMA)
+            && let Ok(g) = parse_colibri_group(el, media)
+        {
+            fixed_point(
+                &g,
+                |g, w| write_ssrc_group(w, g),
+                |e| parse_colibri_group(e, media).ok(),
+            );
+        }
     }
     drive_v1(el);
     drive_colibri2(el);
@@ -130,7 +158,8 @@ fn drive_v1(el: El<'_>) {
         if let Some(endpoint) = c.endpoint.as_deref() {
             let p = conf.participant(endpoint);
             assert!(p.is_some() || c.id.is_none());
-            let _ = conf.transport_for(c.media, endpoint);
+            let _ = conf.transport_for(ContentKind::Rtp(c.media), endpoint);
+            let _ = conf.transport_for(ContentKind::Data, endpoint);
         }
     }
 }
@@ -183,7 +212,7 @@ fn drive_iq(iq: &Iq<'_>) {
     let answer = ConferenceModified {
         endpoints: Vec::new(),
         sources: Some(vec![colibri2::MediaSource::single(
-            super::colibri_common::MediaType::Audio,
+            MediaType::Audio,
             "jvb-a0",
             1,
         )]),
@@ -211,6 +240,7 @@ fn reparse_iq(out: &[u8], check: impl FnOnce(&Iq<'_>)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::sources::Source;
 
     /// Colibri stanzas of protocol.md §3.3, §4.1 and §4.2, compacted.
     const SEEDS: &[&str] = &[
@@ -312,7 +342,8 @@ mod tests {
         let mut parser = Parser::new();
         let mut hits = [0usize; 6];
         fn each(el: El<'_>, hits: &mut [usize; 6]) {
-            hits[0] += usize::from(IceTransport::parse(el).is_ok());
+            hits[0] +=
+                usize::from(el.is("transport", ns::JINGLE_ICE_UDP) && parse_transport(el).is_ok());
             hits[1] += usize::from(V1Conference::parse_response(el).is_ok());
             hits[2] += usize::from(colibri::parse_v1_request(el).is_ok());
             hits[3] += usize::from(Colibri2Request::parse(el).is_ok());
@@ -365,8 +396,9 @@ mod tests {
     #[test]
     fn the_invariants_can_fail() {
         // A writer that loses data must trip the fixed-point check.
+        let audio = MediaType::Audio;
         let lossy = std::panic::catch_unwind(|| {
-            let s = Source::new(7);
+            let s = Source::new(7, audio);
             fixed_point(
                 &s,
                 |_, w| {
@@ -374,7 +406,7 @@ mod tests {
                         .attr("ssrc", "8")
                         .end();
                 },
-                |e| Source::parse(e).ok(),
+                |e| parse_colibri_source(e, audio).ok(),
             );
             // Fixed point holds for the lossy writer after one write; the
             // exact-copy check is what catches it.
@@ -385,7 +417,7 @@ mod tests {
                         .attr("ssrc", "8")
                         .end();
                 },
-                |e| Source::parse(e).ok(),
+                |e| parse_colibri_source(e, audio).ok(),
             );
             assert_eq!(back, s);
         });
@@ -393,13 +425,13 @@ mod tests {
         // A writer that drifts on every write trips it too.
         let drifting = std::panic::catch_unwind(|| {
             fixed_point(
-                &Source::new(1),
+                &Source::new(1, audio),
                 |s, w| {
                     w.start_ns("source", ns::JINGLE_SSMA)
-                        .attr_num("ssrc", s.ssrc + 1)
+                        .attr_num("ssrc", s.ssrc.0 + 1)
                         .end();
                 },
-                |e| Source::parse(e).ok(),
+                |e| parse_colibri_source(e, audio).ok(),
             );
         });
         assert!(drifting.is_err());

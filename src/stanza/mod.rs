@@ -89,12 +89,18 @@ impl From<JidError> for StanzaParseError {
 impl StanzaParseError {
     /// A `BadAttribute` whose reported value is cut on a char boundary.
     pub(crate) fn bad_attribute(name: &'static str, value: &str) -> Self {
-        let mut end = value.len().min(MAX_REPORTED_VALUE);
-        while !value.is_char_boundary(end) {
-            end -= 1;
-        }
-        StanzaParseError::BadAttribute(name, value[..end].to_string())
+        StanzaParseError::BadAttribute(name, cut(value))
     }
+}
+
+/// `value` cut to at most 64 bytes on a char boundary, for an error
+/// report.
+pub(crate) fn cut(value: &str) -> String {
+    let mut end = value.len().min(MAX_REPORTED_VALUE);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_string()
 }
 
 /// Any of the three stanza kinds, for routing a frame by its root.

@@ -198,8 +198,11 @@ impl PartialEq for EndpointSourceSet {
 
 impl EndpointSourceSet {
     /// An empty set.
-    pub fn new() -> EndpointSourceSet {
-        EndpointSourceSet::default()
+    pub const fn new() -> EndpointSourceSet {
+        EndpointSourceSet {
+            sources: Vec::new(),
+            groups: Vec::new(),
+        }
     }
 
     /// True when there is neither a source nor a group. (A set with groups

@@ -2,8 +2,11 @@
 //! literal XML in and out, and round trips through both sides.
 
 use super::*;
-use crate::stanza::colibri_common::{Candidate, Fingerprint, IceParts};
+use crate::stanza::jingle::{Attrs, Candidate, Fingerprint, RtcpFb};
+use crate::stanza::sources::Ssrc;
 use crate::xml::Parser;
+
+use MediaType::{Audio, Video};
 
 /// Drops the whitespace between tags and folds line breaks inside tags, so
 /// protocol.md's indented examples compare with what the writers produce.
@@ -61,11 +64,18 @@ fn pt(id: u8, name: &str, rate: u32) -> PayloadType {
     PayloadType::new(id, name, rate, None)
 }
 
-fn fb(kind: &str, subtype: Option<&str>) -> crate::stanza::colibri_common::RtcpFb {
-    crate::stanza::colibri_common::RtcpFb {
-        kind: kind.into(),
+fn fb(ty: &str, subtype: Option<&str>) -> RtcpFb {
+    RtcpFb {
+        ty: ty.into(),
         subtype: subtype.map(Into::into),
     }
+}
+
+/// A transport as written.
+fn xml_of(t: &IceUdpTransport) -> String {
+    let mut out = Vec::new();
+    t.write(&mut XmlWriter::new(&mut out));
+    s(out)
 }
 
 /// The audio codecs of protocol.md's allocation, the elided ones included.
@@ -175,7 +185,7 @@ const REPLY: &str = "<iq type='result' id='a1' from='jitsi-videobridge.example.c
   </conference>
 </iq>";
 
-fn seed_allocation_write(bundle: bool, transport: &IceTransport) -> String {
+fn seed_allocation_write(bundle: bool, transport: &IceUdpTransport) -> String {
     let (a, v) = (audio_pts(), video_pts());
     let audio_ext = [RtpHdrExt::new(
         1,
@@ -236,13 +246,13 @@ fn squash_folds_layout_only() {
 
 #[test]
 fn allocation_is_protocol_md_verbatim() {
-    let written = seed_allocation_write(true, &IceTransport::seed_placeholder());
+    let written = seed_allocation_write(true, &IceUdpTransport::seed_placeholder());
     assert_eq!(written, squash(ALLOCATE));
 }
 
 #[test]
 fn allocation_without_bundle_puts_a_transport_on_each_channel() {
-    let written = seed_allocation_write(false, &IceTransport::seed_placeholder());
+    let written = seed_allocation_write(false, &IceUdpTransport::seed_placeholder());
     assert!(!written.contains("channel-bundle"));
     with_iq(&written, |iq| {
         let conf = parse_v1_request(iq.payload.unwrap()).unwrap();
@@ -265,9 +275,10 @@ fn bridge_reply_is_read_and_written_back_verbatim() {
         assert_eq!(audio.id.as_deref(), Some("5b2f0e9c11aa"));
         assert_eq!(audio.expire, Some(60));
         assert_eq!(audio.direction, Some(Direction::SendRecv));
-        assert_eq!(audio.sources, Some(vec![Source::new(2846310773)]));
+        assert_eq!(audio.sources, Some(vec![Source::new(2846310773, Audio)]));
         let video = conf.channel(MediaType::Video, "abcd1234").unwrap();
-        assert_eq!(video.sources.as_ref().unwrap()[0].ssrc, 1190442351);
+        assert_eq!(video.sources.as_ref().unwrap()[0].ssrc, Ssrc(1190442351));
+        assert_eq!(video.sources.as_ref().unwrap()[0].media, Video);
         let p = conf.participant("abcd1234").unwrap();
         assert_eq!(
             p,
@@ -282,12 +293,16 @@ fn bridge_reply_is_read_and_written_back_verbatim() {
             }
         );
         assert!(conf.participant("nobody").is_none());
-        for media in [MediaType::Audio, MediaType::Video, MediaType::Data] {
-            let t = conf.transport_for(media, "abcd1234").unwrap();
-            assert_eq!(t.ufrag(), Some("2p9sk1a0mneg1h"));
-            assert_eq!(t.candidate_count(), 2);
-            assert!(t.rtcp_mux());
-            assert_eq!(t.fingerprint().unwrap().hash, "sha-1");
+        for content in [
+            ContentKind::Rtp(Audio),
+            ContentKind::Rtp(Video),
+            ContentKind::Data,
+        ] {
+            let t = conf.transport_for(content, "abcd1234").unwrap();
+            assert_eq!(t.ufrag.as_deref(), Some("2p9sk1a0mneg1h"));
+            assert_eq!(t.candidates.len(), 2);
+            assert!(t.rtcp_mux);
+            assert_eq!(t.fingerprints[0].hash(), Some("sha-1"));
         }
         // The emulator's writer reproduces the bridge's reply exactly.
         let mut out = Vec::new();
@@ -370,26 +385,31 @@ fn update(u: &V1Update<'_>, id: &str, conf: V1ConferenceRef<'_>) -> String {
 
 #[test]
 fn sources_update_is_protocol_md_verbatim() {
-    let mut audio = Source::new(3735928559);
-    audio.parameters = vec![
-        ("cname".into(), "Vd2kq1zw".into()),
-        ("msid".into(), "stream-abcd track-a".into()),
-    ];
-    let audio = [audio];
-    let video = [Source::new(1001), Source::new(1002), Source::new(1003)];
-    let sim = [SsrcGroup::new("SIM", &[1001, 1002, 1003])];
+    // protocol.md has `cname` before `msid`: both as plain parameters
+    // keep that order.
+    let audio = Source::new(3735928559, Audio)
+        .with_parameter("cname", "Vd2kq1zw")
+        .with_parameter("msid", "stream-abcd track-a");
+    let sim = [SsrcGroup::new("SIM", Video, &[1001, 1002, 1003])];
+    let set = EndpointSourceSet {
+        sources: vec![
+            Source::new(1001, Video),
+            audio,
+            Source::new(1002, Video),
+            Source::new(1003, Video),
+        ],
+        groups: sim.to_vec(),
+    };
     let items = [
         ChannelSources {
             media: MediaType::Audio,
             channel_id: "5b2f0e9c11aa",
-            sources: &audio,
-            groups: &[],
+            sources: &set,
         },
         ChannelSources {
             media: MediaType::Video,
             channel_id: "77d13f02b4c8",
-            sources: &video,
-            groups: &sim,
+            sources: &set,
         },
     ];
     let written = update(&V1Update::Sources(&items), "u1", CONF);
@@ -400,12 +420,11 @@ fn sources_update_is_protocol_md_verbatim() {
     with_iq(&written, |iq| {
         let conf = parse_v1_request(iq.payload.unwrap()).unwrap();
         assert_eq!(conf.channels[0].ssrc_groups, Some(vec![]));
-        assert_eq!(
-            conf.channels[0].sources.as_ref().unwrap()[0]
-                .parameters
-                .len(),
-            2
-        );
+        // Read back, `msid` has its own field: two parameters either way.
+        let audio = &conf.channels[0].sources.as_ref().unwrap()[0];
+        assert_eq!(audio.parameter("cname"), Some("Vd2kq1zw"));
+        assert_eq!(audio.msid.as_deref(), Some("stream-abcd track-a"));
+        assert_eq!(audio.parameters.len() + 1, 2);
         assert_eq!(conf.channels[1].ssrc_groups, Some(sim.to_vec()));
         assert_eq!(conf.channels[1].sources.as_ref().unwrap().len(), 3);
     });
@@ -413,11 +432,15 @@ fn sources_update_is_protocol_md_verbatim() {
 
 #[test]
 fn no_sources_is_remove_all() {
+    // An audio source does not count for the video channel.
+    let only_audio = EndpointSourceSet {
+        sources: vec![Source::new(1, Audio)],
+        groups: vec![],
+    };
     let items = [ChannelSources {
         media: MediaType::Video,
         channel_id: "v1",
-        sources: &[],
-        groups: &[],
+        sources: &only_audio,
     }];
     let written = update(&V1Update::Sources(&items), "u2", CONF);
     assert_eq!(
@@ -437,19 +460,14 @@ fn no_sources_is_remove_all() {
     });
 }
 
-fn participant_transport() -> IceTransport {
-    IceTransport::from_parts(&IceParts {
-        ufrag: Some("pU"),
-        pwd: Some("pP"),
+fn participant_transport() -> IceUdpTransport {
+    IceUdpTransport {
+        ufrag: Some("pU".into()),
+        pwd: Some("pP".into()),
         rtcp_mux: true,
-        fingerprints: &[Fingerprint {
-            hash: "sha-256".into(),
-            setup: Some("active".into()),
-            value: "AA:BB".into(),
-        }],
-        candidates: &[],
-        web_socket: None,
-    })
+        fingerprints: vec![Fingerprint::new("sha-256", Some("active"), "AA:BB")],
+        ..IceUdpTransport::default()
+    }
 }
 
 #[test]
@@ -473,7 +491,7 @@ fn transport_updates_bundled_and_not() {
             "<iq type='set' id='u3' to='jitsi-videobridge.example.com'>\
              <conference xmlns='http://jitsi.org/protocol/colibri' id='c1' name='myroom'>\
              <channel-bundle id='abcd1234'>{}</channel-bundle></conference></iq>",
-            t.xml()
+            xml_of(&t)
         )
     );
     with_iq(&written, |iq| {
@@ -486,13 +504,13 @@ fn transport_updates_bundled_and_not() {
 
     let items = [
         ChannelTransport {
-            media: MediaType::Audio,
+            content: ContentKind::Rtp(Audio),
             channel_id: "a1",
             endpoint: "abcd1234",
             transport: &t,
         },
         ChannelTransport {
-            media: MediaType::Data,
+            content: ContentKind::Data,
             channel_id: "s1",
             endpoint: "abcd1234",
             transport: &t,
@@ -621,38 +639,38 @@ fn expiring_the_conference_lists_every_channel() {
     });
 }
 
-fn bridge_transport(ufrag: &str) -> IceTransport {
-    IceTransport::from_parts(&IceParts {
-        ufrag: Some(ufrag),
-        pwd: Some("bridge-pwd"),
+fn bridge_transport(ufrag: &str) -> IceUdpTransport {
+    let candidate = [
+        ("component", "1"),
+        ("foundation", "1"),
+        ("generation", "0"),
+        ("id", "c1"),
+        ("network", "0"),
+        ("priority", "2130706431"),
+        ("protocol", "udp"),
+        ("type", "host"),
+        ("ip", "10.0.0.5"),
+        ("port", "10000"),
+    ];
+    IceUdpTransport {
+        ufrag: Some(ufrag.into()),
+        pwd: Some("bridge-pwd".into()),
         rtcp_mux: true,
-        fingerprints: &[Fingerprint {
-            hash: "sha-256".into(),
-            setup: Some("actpass".into()),
-            value: "1A:2B".into(),
+        fingerprints: vec![Fingerprint::new("sha-256", Some("actpass"), "1A:2B")],
+        candidates: vec![Candidate {
+            attrs: candidate
+                .iter()
+                .fold(Attrs::new(), |a, (n, v)| a.with(n, v)),
         }],
-        candidates: &[Candidate {
-            component: 1,
-            foundation: "1".into(),
-            generation: 0,
-            id: "c1".into(),
-            network: 0,
-            priority: 2130706431,
-            protocol: "udp".into(),
-            kind: "host".into(),
-            ip: "10.0.0.5".into(),
-            port: 10000,
-            related: None,
-        }],
-        web_socket: None,
-    })
+        ..IceUdpTransport::default()
+    }
 }
 
 /// The focus's allocation goes through the bridge side and back:
 /// focus-write → bridge-parse → bridge-write → focus-parse.
 #[test]
 fn allocation_round_trip_through_the_emulator() {
-    let written = seed_allocation_write(true, &IceTransport::seed_placeholder());
+    let written = seed_allocation_write(true, &IceUdpTransport::seed_placeholder());
     let mut reply = Vec::new();
     with_iq(&written, |iq| {
         assert!(is_v1_request(iq));
@@ -667,7 +685,7 @@ fn allocation_round_trip_through_the_emulator() {
         assert_eq!(req.sctp_connections[0].port, Some(5000));
         assert_eq!(
             req.bundles[0].transport.as_ref(),
-            Some(&IceTransport::seed_placeholder())
+            Some(&IceUdpTransport::seed_placeholder())
         );
         // What an emulator does: assign ids, answer with its transport.
         let mut answer = req.clone();
@@ -679,7 +697,7 @@ fn allocation_round_trip_through_the_emulator() {
             c.last_n = None;
             c.expire = Some(60);
             c.direction = Some(Direction::SendRecv);
-            c.sources = Some(vec![Source::new(1000 + i as u32)]);
+            c.sources = Some(vec![Source::new(1000 + i as u32, c.media)]);
         }
         answer.sctp_connections[0].id = Some("sc0".into());
         answer.bundles[0].transport = Some(bridge_transport("bU"));
@@ -704,11 +722,13 @@ fn allocation_round_trip_through_the_emulator() {
         let p = conf.participant("abcd1234").unwrap();
         assert_eq!(p.channels[1], (MediaType::Video, "ch1".to_string()));
         assert_eq!(p.sctp.as_deref(), Some("sc0"));
-        let t = conf.transport_for(MediaType::Video, "abcd1234").unwrap();
+        let t = conf
+            .transport_for(ContentKind::Rtp(Video), "abcd1234")
+            .unwrap();
         assert_eq!(t, &bridge_transport("bU"));
         assert_eq!(
             conf.channel(MediaType::Audio, "abcd1234").unwrap().sources,
-            Some(vec![Source::new(1000)])
+            Some(vec![Source::new(1000, Audio)])
         );
     });
 }
@@ -729,7 +749,7 @@ fn model_round_trips_with_everything_set() {
     ch.payload_types = video_pts();
     ch.hdrexts = vec![RtpHdrExt::new(3, "urn:x")];
     ch.sources = Some(vec![]);
-    ch.ssrc_groups = Some(vec![SsrcGroup::new("FID", &[1, 2])]);
+    ch.ssrc_groups = Some(vec![SsrcGroup::new("FID", Video, &[1, 2])]);
     ch.ssrcs = vec![1, 4_294_967_295];
     ch.transport = Some(bridge_transport("t"));
     let conf = V1Conference {
@@ -767,6 +787,13 @@ fn requests_the_2015_bridge_could_not_read() {
         "<conference xmlns='http://jitsi.org/protocol/colibri'><content name='video'><channel direction='up'/></content></conference>",
         "<conference xmlns='http://jitsi.org/protocol/colibri'><content name='data'><sctpconnection port='99999'/></content></conference>",
         "<conference xmlns='http://jitsi.org/protocol/colibri'><channel-bundle/></conference>",
+        // A source without an SSRC (Jingle skips those; the bridge cannot).
+        "<conference xmlns='http://jitsi.org/protocol/colibri'><content name='audio'><channel>\
+         <source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' name='x'/></channel></content></conference>",
+        // A transport whose candidate cannot be read.
+        "<conference xmlns='http://jitsi.org/protocol/colibri'><channel-bundle id='b'>\
+         <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'><candidate id='a&b'/></transport>\
+         </channel-bundle></conference>",
         // Another namespace.
         "<conference xmlns='http://jitsi.org/protocol/focus'/>",
     ] {
@@ -784,6 +811,20 @@ fn requests_the_2015_bridge_could_not_read() {
         with_el(ok, parse_v1_request).unwrap().channels[0].expire,
         None
     );
+}
+
+#[test]
+fn content_kinds_by_name() {
+    for k in [
+        ContentKind::Rtp(Audio),
+        ContentKind::Rtp(Video),
+        ContentKind::Data,
+    ] {
+        assert_eq!(ContentKind::from_name(k.name()), Some(k));
+    }
+    assert_eq!(ContentKind::from(Video), ContentKind::Rtp(Video));
+    assert_eq!(ContentKind::from_name("Data"), None);
+    assert_eq!(ContentKind::from_name("application"), None);
 }
 
 #[test]

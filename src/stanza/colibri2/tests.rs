@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::stanza::colibri::tests::squash;
-use crate::stanza::colibri_common::{Candidate, Fingerprint, IceParts, RtcpFb};
+use crate::stanza::jingle::{Attrs, Candidate, Fingerprint, PayloadType, RtpHdrExt, WebSocket};
+use crate::stanza::sources::Ssrc;
 use crate::stanza::{ErrorType, IqType};
 use crate::xml::Parser;
 
@@ -36,50 +37,33 @@ fn request(m: &ConferenceModify<'_>, id: &str) -> String {
     s(out)
 }
 
-fn audio_media() -> Media {
-    let mut opus = PayloadType::new(111, "opus", 48000, Some(2));
-    opus.parameters = vec![
-        ("minptime".into(), "10".into()),
-        ("useinbandfec".into(), "1".into()),
+fn audio_media() -> RtpDescription {
+    let opus = PayloadType::new(111, "opus", 48000, Some(2))
+        .with_parameter("minptime", "10")
+        .with_parameter("useinbandfec", "1")
+        .with_rtcp_fb("transport-cc", None);
+    let mut d = RtpDescription::new("audio");
+    d.payload_types = vec![opus, PayloadType::new(126, "telephone-event", 8000, None)];
+    d.hdrexts = vec![
+        RtpHdrExt::new(1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+        RtpHdrExt::new(
+            5,
+            "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+        ),
     ];
-    opus.rtcp_fbs = vec![RtcpFb {
-        kind: "transport-cc".into(),
-        subtype: None,
-    }];
-    Media {
-        media: MediaType::Audio,
-        payload_types: vec![opus, PayloadType::new(126, "telephone-event", 8000, None)],
-        hdrexts: vec![
-            RtpHdrExt::new(1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
-            RtpHdrExt::new(
-                5,
-                "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
-            ),
-        ],
-        extmap_allow_mixed: true,
-    }
+    d.extmap_allow_mixed = true;
+    d
 }
 
-fn video_media() -> Media {
-    let mut vp8 = PayloadType::new(100, "VP8", 90000, None);
-    vp8.rtcp_fbs = vec![
-        RtcpFb {
-            kind: "ccm".into(),
-            subtype: Some("fir".into()),
-        },
-        RtcpFb {
-            kind: "nack".into(),
-            subtype: None,
-        },
-    ];
-    let mut rtx = PayloadType::new(96, "rtx", 90000, None);
-    rtx.parameters = vec![("apt".into(), "100".into())];
-    Media {
-        media: MediaType::Video,
-        payload_types: vec![vp8, rtx],
-        hdrexts: vec![RtpHdrExt::new(3, "urn:3gpp:video-orientation")],
-        extmap_allow_mixed: false,
-    }
+fn video_media() -> RtpDescription {
+    let vp8 = PayloadType::new(100, "VP8", 90000, None)
+        .with_rtcp_fb("ccm", Some("fir"))
+        .with_rtcp_fb("nack", None);
+    let rtx = PayloadType::new(96, "rtx", 90000, None).with_parameter("apt", "100");
+    let mut d = RtpDescription::new("video");
+    d.payload_types = vec![vp8, rtx];
+    d.hdrexts = vec![RtpHdrExt::new(3, "urn:3gpp:video-orientation")];
+    d
 }
 
 /// protocol.md's endpoint create; the elided video media completed and
@@ -119,11 +103,11 @@ const CREATE: &str = "<iq type='get' id='k1' from='focus@auth.example.com/focus'
   </conference-modify>
 </iq>";
 
-fn medias() -> [Media; 2] {
+fn medias() -> [RtpDescription; 2] {
     [audio_media(), video_media()]
 }
 
-fn create_request(medias: &[Media]) -> String {
+fn create_request(medias: &[RtpDescription]) -> String {
     let endpoint = EndpointCreate {
         stats_id: Some("Alice-x1y"),
         media: medias,
@@ -147,6 +131,14 @@ fn create_request(medias: &[Media]) -> String {
 #[test]
 fn endpoint_create_is_protocol_md_verbatim() {
     assert_eq!(create_request(&medias()), squash(CREATE));
+    // The offer's data content has no `<media/>` (Jicofo offers the
+    // bridge audio and video only); `rtcp-mux` and `maxptime` of a
+    // description have no place in one.
+    let mut audio = audio_media();
+    audio.rtcp_mux = true;
+    audio.maxptime = Some(60);
+    let with_data = [audio, video_media(), RtpDescription::new("application")];
+    assert_eq!(create_request(&with_data), squash(CREATE));
 }
 
 /// protocol.md's answer (without the `meeting-id` it shows on
@@ -181,10 +173,10 @@ fn bridge_answer_is_read_and_written_back() {
     });
     let alloc = m.allocation("abcd1234", true).unwrap();
     assert_eq!(alloc.sctp_port, Some(5000));
-    assert_eq!(alloc.transport.ufrag(), Some("8vbq01hdp1la2"));
-    assert_eq!(alloc.transport.candidate_count(), 1);
+    assert_eq!(alloc.transport.ufrag.as_deref(), Some("8vbq01hdp1la2"));
+    assert_eq!(alloc.transport.candidates.len(), 1);
     assert_eq!(
-        alloc.transport.web_socket(),
+        alloc.transport.web_sockets[0].url(),
         Some("wss://meet.example.com/colibri-ws/x/abcd1234?pwd=p")
     );
     let t = m.endpoint("abcd1234").unwrap().transport.as_ref().unwrap();
@@ -196,6 +188,15 @@ fn bridge_answer_is_read_and_written_back() {
             MediaSource::single(MediaType::Video, "jvb-v0", 2917553204),
         ]
     );
+    let jvb = m.feedback_source_set();
+    assert_eq!(
+        jvb.sources,
+        vec![
+            Source::new(411312308, MediaType::Audio).with_name("jvb-a0"),
+            Source::new(2917553204, MediaType::Video).with_name("jvb-v0"),
+        ]
+    );
+    assert!(jvb.groups.is_empty());
     // The emulator's writer reproduces it.
     let mut out = Vec::new();
     with_iq(&squash(CREATE), |req| {
@@ -240,37 +241,58 @@ fn unusable_answers_to_a_create() {
     assert!(AllocationProblem::NoSctp.to_string().contains("SCTP"));
 }
 
-fn participant_transport() -> IceTransport {
-    IceTransport::from_parts(&IceParts {
-        ufrag: Some("pU"),
-        pwd: Some("pP"),
-        rtcp_mux: false,
-        fingerprints: &[Fingerprint {
-            hash: "sha-256".into(),
-            setup: Some("active".into()),
-            value: "AA:BB".into(),
+fn participant_transport() -> IceUdpTransport {
+    let candidate = [
+        ("component", "1"),
+        ("foundation", "2"),
+        ("generation", "0"),
+        ("id", "p1"),
+        ("network", "1"),
+        ("priority", "100"),
+        ("protocol", "udp"),
+        ("type", "host"),
+        ("ip", "192.0.2.9"),
+        ("port", "5555"),
+    ];
+    IceUdpTransport {
+        ufrag: Some("pU".into()),
+        pwd: Some("pP".into()),
+        fingerprints: vec![Fingerprint::new("sha-256", Some("active"), "AA:BB")],
+        candidates: vec![Candidate {
+            attrs: candidate
+                .iter()
+                .fold(Attrs::new(), |a, (n, v)| a.with(n, v)),
         }],
-        candidates: &[Candidate {
-            component: 1,
-            foundation: "2".into(),
-            generation: 0,
-            id: "p1".into(),
-            network: 1,
-            priority: 100,
-            protocol: "udp".into(),
-            kind: "host".into(),
-            ip: "192.0.2.9".into(),
-            port: 5555,
-            related: None,
-        }],
-        web_socket: None,
-    })
+        ..IceUdpTransport::default()
+    }
 }
 
+/// A transport as written.
+fn xml_of(t: &IceUdpTransport) -> String {
+    let mut out = Vec::new();
+    t.write(&mut XmlWriter::new(&mut out));
+    s(out)
+}
+
+/// The participant's sources: a named audio source, and a video source
+/// whose RTX SSRC carries no name (it joins the default `abcd1234-v0`).
+fn participant_set() -> EndpointSourceSet {
+    EndpointSourceSet {
+        sources: vec![
+            Source::new(3735928559, MediaType::Audio).with_name("abcd1234-a0"),
+            Source::new(1001, MediaType::Video).with_name("abcd1234-v0"),
+            Source::new(1002, MediaType::Video),
+        ],
+        groups: vec![SsrcGroup::new("FID", MediaType::Video, &[1001, 1002])],
+    }
+}
+
+/// [`participant_set`] as media sources.
 fn participant_sources() -> Vec<MediaSource> {
     let mut v = MediaSource::single(MediaType::Video, "abcd1234-v0", 1001);
-    v.sources.push(Source::new(1002));
-    v.groups.push(SsrcGroup::new("FID", &[1001, 1002]));
+    v.sources.push(Source::new(1002, MediaType::Video));
+    v.groups
+        .push(SsrcGroup::new("FID", MediaType::Video, &[1001, 1002]));
     vec![
         MediaSource::single(MediaType::Audio, "abcd1234-a0", 3735928559),
         v,
@@ -278,13 +300,52 @@ fn participant_sources() -> Vec<MediaSource> {
 }
 
 #[test]
+fn source_sets_become_media_sources_as_jicofo_converts_them() {
+    let set = participant_set();
+    assert_eq!(
+        MediaSource::from_source_set("abcd1234", &set),
+        participant_sources()
+    );
+    assert_eq!(MediaSource::to_source_set(&participant_sources()), set);
+    // Unnamed sources go to the default names; a group follows the
+    // source of its first SSRC, or its media's default name.
+    let unnamed = EndpointSourceSet {
+        sources: vec![
+            Source::new(1, MediaType::Video),
+            Source::new(2, MediaType::Audio),
+            Source::new(3, MediaType::Video).with_name("e-v1"),
+        ],
+        groups: vec![
+            SsrcGroup::new("FID", MediaType::Video, &[3, 4]),
+            SsrcGroup::new("FID", MediaType::Video, &[8, 9]),
+        ],
+    };
+    let m = MediaSource::from_source_set("e", &unnamed);
+    assert_eq!(
+        m.iter()
+            .map(|m| (m.media, m.id.as_str(), m.sources.len(), m.groups.len()))
+            .collect::<Vec<_>>(),
+        vec![
+            (MediaType::Video, "e-v0", 1, 1),
+            (MediaType::Audio, "e-a0", 1, 0),
+            (MediaType::Video, "e-v1", 1, 1),
+        ]
+    );
+    assert_eq!(m[0].groups[0].ssrcs, vec![Ssrc(8), Ssrc(9)]);
+    assert_eq!(MediaSource::to_source_set(&m), unnamed);
+    assert!(MediaSource::from_source_set("e", &EndpointSourceSet::new()).is_empty());
+    assert_eq!(default_source_name("ab", MediaType::Audio), "ab-a0");
+}
+
+#[test]
 fn update_after_session_accept() {
     let t = participant_transport();
     let sources = participant_sources();
+    let set = participant_set();
     let u = EndpointUpdate {
         stats_id: Some("Alice-x1y"),
         transport: Some(&t),
-        sources: Some(&sources),
+        sources: Some(&set),
         initial_last_n: Some(25),
         ..EndpointUpdate::new("abcd1234")
     };
@@ -304,7 +365,7 @@ fn update_after_session_accept() {
              <ssrc-group xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' semantics='FID'>\
              <source ssrc='1001'/><source ssrc='1002'/></ssrc-group></media-source>\
              </sources><initial-last-n value='25'/></endpoint></conference-modify></iq>",
-            t.xml()
+            xml_of(&t)
         )
     );
     with_iq(&written, |iq| {
@@ -316,6 +377,7 @@ fn update_after_session_accept() {
         assert_eq!(e.stats_id.as_deref(), Some("Alice-x1y"));
         assert_eq!(e.transport.as_ref().unwrap().ice.as_ref(), Some(&t));
         assert_eq!(e.sources.as_deref(), Some(&sources[..]));
+        assert_eq!(MediaSource::to_source_set(e.sources.as_ref().unwrap()), set);
         assert_eq!(e.initial_last_n, Some(25));
         assert!(!e.create && e.capabilities.is_empty());
     });
@@ -392,9 +454,9 @@ fn force_mute_ice_restart_and_expiry() {
 
 #[test]
 fn a_second_endpoint_joins_without_create_on_the_conference() {
-    let sources = participant_sources();
+    let set = participant_set();
     let e = EndpointCreate {
-        sources: &sources,
+        sources: &set,
         force_mute: Some(ForceMute {
             audio: true,
             video: true,
@@ -432,7 +494,11 @@ fn a_second_endpoint_joins_without_create_on_the_conference() {
         );
         let t = e.transport.as_ref().unwrap();
         assert!(t.ice_controlling && t.sctp.is_none() && t.ice.is_none());
+        // The unnamed source takes this endpoint's default name.
+        let sources = MediaSource::from_source_set("ef567890", &set);
+        assert_eq!(sources[2].id, "ef567890-v0");
         assert_eq!(e.sources.as_deref(), Some(&sources[..]));
+        assert_eq!(MediaSource::to_source_set(&sources), set);
     });
 }
 
@@ -440,18 +506,14 @@ fn a_second_endpoint_joins_without_create_on_the_conference() {
 #[test]
 fn create_round_trip_through_the_emulator() {
     let written = create_request(&medias());
-    let bridge_ice = IceTransport::from_parts(&IceParts {
-        ufrag: Some("bU"),
-        pwd: Some("bP"),
+    let bridge_ice = IceUdpTransport {
+        ufrag: Some("bU".into()),
+        pwd: Some("bP".into()),
         rtcp_mux: true,
-        fingerprints: &[Fingerprint {
-            hash: "sha-256".into(),
-            setup: Some("actpass".into()),
-            value: "1A".into(),
-        }],
-        candidates: &[],
-        web_socket: Some("wss://jvb/ws"),
-    });
+        fingerprints: vec![Fingerprint::new("sha-256", Some("actpass"), "1A")],
+        web_sockets: vec![WebSocket::new("wss://jvb/ws")],
+        ..IceUdpTransport::default()
+    };
     let mut reply = Vec::new();
     with_iq(&written, |iq| {
         let r = Colibri2Request::parse(iq.payload.unwrap()).unwrap();
@@ -498,9 +560,9 @@ fn create_round_trip_through_the_emulator() {
         let m = ConferenceModified::parse(iq.payload.unwrap()).unwrap();
         let a = m.allocation("abcd1234", true).unwrap();
         assert_eq!(a.transport, &bridge_ice);
-        assert_eq!(a.transport.web_socket(), Some("wss://jvb/ws"));
+        assert_eq!(a.transport.web_sockets[0].url(), Some("wss://jvb/ws"));
         assert_eq!(a.sctp_port, Some(5000));
-        assert_eq!(m.feedback_sources()[1].sources[0].ssrc, 8);
+        assert_eq!(m.feedback_sources()[1].sources[0].ssrc, Ssrc(8));
     });
 }
 
@@ -877,6 +939,12 @@ fn malformed_elements_are_bad_requests() {
         "<endpoint id='e'><initial-last-n value='many'/></endpoint>",
         "<endpoint id='e'><sources><media-source type='audio' id='a'>\
          <source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' ssrc='-1'/></media-source></sources></endpoint>",
+        // Sources are audio or video; a source must have an SSRC.
+        "<endpoint id='e'><sources><media-source type='data' id='d'/></sources></endpoint>",
+        "<endpoint id='e'><sources><media-source type='audio' id='a'>\
+         <source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' name='a'/></media-source></sources></endpoint>",
+        "<endpoint id='e'><media type='audio'>\
+         <payload-type xmlns='urn:xmpp:jingle:apps:rtp:1' name='opus'/></media></endpoint>",
         "<relay/>",
     ] {
         let xml = conference("", body);
@@ -902,6 +970,8 @@ fn what_the_bridge_allows() {
             "<endpoint id='a'><force-mute audio='true'/></endpoint>\
              <endpoint id='b' expire='true'/><endpoint id='c'><initial-last-n value='3'/></endpoint>",
         ),
+        // A data media, as the bridge's parser reads it.
+        conference("", "<endpoint id='a'><media type='data'/></endpoint>"),
         // One endpoint with everything.
         conference(
             "",

@@ -111,8 +111,20 @@ impl PayloadType {
     /// Writes the element (in the RTP namespace of its parent
     /// description).
     pub fn write(&self, w: &mut XmlWriter<'_>) {
-        w.start("payload-type")
-            .attr_num("id", self.id)
+        w.start("payload-type");
+        self.write_rest(w);
+    }
+
+    /// Writes the element with its namespace declared (outside an RTP
+    /// description: a Colibri channel or Colibri2 `<media/>`).
+    pub fn write_with_ns(&self, w: &mut XmlWriter<'_>) {
+        w.start_ns("payload-type", ns::JINGLE_RTP);
+        self.write_rest(w);
+    }
+
+    /// The attributes and children of the open `<payload-type>`; closes it.
+    fn write_rest(&self, w: &mut XmlWriter<'_>) {
+        w.attr_num("id", self.id)
             .attr_opt("name", self.name.as_deref());
         if let Some(c) = self.clockrate {
             w.attr_num("clockrate", c);
@@ -220,18 +232,47 @@ impl RtpDescription {
         let mut d = RtpDescription::new("");
         d.media = media;
         d.maxptime = num_attr(&el, "maxptime")?;
+        d.read_children(el)?;
+        Ok(d)
+    }
+
+    /// Reads the payload types, header extensions, `extmap-allow-mixed`
+    /// and `rtcp-mux` among `el`'s children (a `<description/>`, or a
+    /// Colibri2 `<media/>`, which carries the same children).
+    pub(crate) fn read_children(&mut self, el: El<'_>) -> Result<(), StanzaParseError> {
         for c in el.children() {
             if c.is("payload-type", ns::JINGLE_RTP) {
-                d.payload_types.push(PayloadType::parse(c)?);
+                self.payload_types.push(PayloadType::parse(c)?);
             } else if c.is("rtp-hdrext", ns::JINGLE_RTP_HDREXT) {
-                d.hdrexts.push(RtpHdrExt::parse(c)?);
+                self.hdrexts.push(RtpHdrExt::parse(c)?);
             } else if c.is("extmap-allow-mixed", ns::JINGLE_RTP_HDREXT) {
-                d.extmap_allow_mixed = true;
+                self.extmap_allow_mixed = true;
             } else if c.is("rtcp-mux", ns::JINGLE_RTP) {
-                d.rtcp_mux = true;
+                self.rtcp_mux = true;
             }
         }
-        Ok(d)
+        Ok(())
+    }
+
+    /// Writes the payload types (each with its namespace), header
+    /// extensions and `extmap-allow-mixed` into an open element outside a
+    /// description (a Colibri2 `<media/>`).
+    pub(crate) fn write_codecs_with_ns(&self, w: &mut XmlWriter<'_>) {
+        for pt in &self.payload_types {
+            pt.write_with_ns(w);
+        }
+        self.write_hdrexts(w);
+    }
+
+    /// The header extensions and `extmap-allow-mixed`.
+    fn write_hdrexts(&self, w: &mut XmlWriter<'_>) {
+        for h in &self.hdrexts {
+            h.write(w);
+        }
+        if self.extmap_allow_mixed {
+            w.start_ns("extmap-allow-mixed", ns::JINGLE_RTP_HDREXT)
+                .end();
+        }
     }
 
     /// Writes the start tag and everything but sources, leaving the
@@ -245,13 +286,7 @@ impl RtpDescription {
         for pt in &self.payload_types {
             pt.write(w);
         }
-        for h in &self.hdrexts {
-            h.write(w);
-        }
-        if self.extmap_allow_mixed {
-            w.start_ns("extmap-allow-mixed", ns::JINGLE_RTP_HDREXT)
-                .end();
-        }
+        self.write_hdrexts(w);
         if self.rtcp_mux {
             w.start("rtcp-mux").end();
         }

@@ -3,6 +3,7 @@
 //! out, and every written request parsed back to the values it came from.
 //! `read` holds what participants send, `write` what the focus sends.
 
+mod carried;
 mod read;
 mod write;
 

@@ -270,7 +270,10 @@ impl SctpMap {
 }
 
 /// An ICE-UDP `<transport/>`, owned.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+///
+/// The ICE password and the web-socket URLs (which carry one) are
+/// credentials, so `Debug` shows neither.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct IceUdpTransport {
     /// `ufrag`.
     pub ufrag: Option<Box<str>>,
@@ -288,7 +291,35 @@ pub struct IceUdpTransport {
     pub sctpmap: Option<SctpMap>,
 }
 
+impl std::fmt::Debug for IceUdpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceUdpTransport")
+            .field("ufrag", &self.ufrag)
+            .field("pwd", &self.pwd.as_ref().map(|_| "***"))
+            .field("rtcp_mux", &self.rtcp_mux)
+            .field("fingerprints", &self.fingerprints)
+            .field("candidates", &self.candidates)
+            .field(
+                "web_sockets",
+                &format_args!("[{} hidden]", self.web_sockets.len()),
+            )
+            .field("sctpmap", &self.sctpmap)
+            .finish()
+    }
+}
+
 impl IceUdpTransport {
+    /// The transport SEED put in its offer before the bridge answered, and
+    /// so in the Colibri v1 allocation: no credentials, no candidates, one
+    /// empty fingerprint, written `<fingerprint xmlns='…dtls:0'/>`
+    /// (protocol.md §4.1).
+    pub fn seed_placeholder() -> IceUdpTransport {
+        IceUdpTransport {
+            fingerprints: vec![Fingerprint::default()],
+            ..IceUdpTransport::default()
+        }
+    }
+
     /// Reads a `<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'/>`.
     /// A malformed attribute value anywhere, or an `sctpmap` without a
     /// valid `number`, is an error.
