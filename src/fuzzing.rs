@@ -380,6 +380,19 @@ mod tests {
         }
     }
 
+    /// First run of `focus`: a conference request that came on the client
+    /// stream waits for the room; the stream goes down and the focus shuts
+    /// down; the error answer is written for the dead stream, where the core
+    /// drops it. Not a bug (its requester is gone with the stream), so the
+    /// harness allows answers there and only refuses joins and requests.
+    #[test]
+    fn focus_answers_for_a_down_client_stream_are_allowed() {
+        let input = b"@IMF\n<iq type='set' id='c1' from='a@guest.meet.test/w' to='x.meet.test'>\
+            <conference xmlns='http://jitsi.org/protocol/focus' room='r@conference.meet.test'/></iq>";
+        let r = focus::run_focus(input);
+        assert_eq!((r.conferences, r.answers, r.errors), (1, 1, 1), "{r:?}");
+    }
+
     /// The focus seeds drive conferences through the paths they are named
     /// after (the `{idN}` answers match the focus's requests).
     #[test]
