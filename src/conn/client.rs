@@ -10,6 +10,7 @@
 //!  AwaitBind --<jid/>, session required--> AwaitSession --result--> Ready
 //!  AwaitBind --<jid/>, no session--> Ready        (initial <presence/> sent)
 //!  Ready --close--> Closing --</stream:stream> | close_notify | timeout--> Closed
+//!  TlsHandshake --close--> Closed      (no stream inside TLS yet: nothing to close)
 //!  any --stream error | bad XML | TLS error | SASL failure | timeout | EOF--> Closed (Err)
 //! ```
 //!
@@ -19,7 +20,11 @@
 //! the clear. TLS runs inside the machine: socket bytes after `<proceed/>`
 //! (including those that arrived in the same read, which the framer hands
 //! back) are ciphertext for rustls; rustls' plaintext feeds a fresh framer;
-//! everything we write after that goes through rustls' writer.
+//! everything we write after that goes through rustls' writer. Our TLS
+//! close_notify goes out when we stop reading (the stream is `Closed`), not
+//! with our `</stream:stream>`: rustls must not meet a record it refuses after
+//! it sent close_notify (it would send a fatal alert after it, which its
+//! debug assertions forbid).
 //!
 //! Configuration mistakes the server reveals (wrong password, unknown
 //! virtual host, untrusted certificate, no usable SASL mechanism) end the
@@ -542,6 +547,10 @@ impl ClientConn {
             if tls_closed && !matches!(self.state, State::Closed) {
                 // close_notify: the server will send nothing more.
                 let expected = matches!(self.state, State::Closing { .. });
+                if expected {
+                    // Ours was held back until the reading ended.
+                    self.close_tls();
+                }
                 self.set_state(State::Closed);
                 self.keepalive.stop();
                 return if expected {
@@ -656,8 +665,8 @@ impl ClientConn {
                     let was_closing = matches!(self.state, State::Closing { .. });
                     if !was_closing {
                         self.pending.extend_from_slice(stream::STREAM_CLOSE);
-                        self.close_tls();
                     }
+                    self.close_tls();
                     self.set_state(State::Closed);
                     self.keepalive.stop();
                     return if was_closing {
@@ -1230,6 +1239,7 @@ impl ClientConn {
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ConnError> {
         match self.state {
             State::Closing { deadline } if now >= deadline => {
+                self.close_tls();
                 self.set_state(State::Closed);
                 Ok(())
             }
@@ -1257,16 +1267,25 @@ impl ClientConn {
         }
     }
 
-    /// Starts a clean close: `</stream:stream>` (through TLS, then
-    /// close_notify), then wait (bounded) for the server's.
+    /// Starts a clean close: `</stream:stream>` (through TLS), then wait
+    /// (bounded) for the server's; TLS close_notify follows when the wait
+    /// ends. During the TLS handshake there is no stream to close: the
+    /// stream is over at once (close the socket).
     pub fn close(&mut self, now: Instant) {
         match self.state {
             State::Idle | State::Closed | State::Closing { .. } => {}
+            State::TlsHandshake { .. } => {
+                // A close_notify before the handshake ends is not TLS, and
+                // rustls would go on reading the server's handshake.
+                self.set_state(State::Closed);
+                self.keepalive.stop();
+            }
             _ => {
                 if self.can_write_xml() {
                     self.pending.extend_from_slice(stream::STREAM_CLOSE);
                 }
-                self.close_tls();
+                // Through rustls now; its close_notify when we stop reading.
+                self.flush();
                 self.keepalive.stop();
                 self.set_state(State::Closing {
                     deadline: now + CLOSE_TIMEOUT,

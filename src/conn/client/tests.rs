@@ -929,16 +929,19 @@ fn starttls_plain_bind_session_one_byte_at_a_time() {
     close_over_tls(c, srv, t0, 1);
 }
 
-/// A clean close: </stream:stream> inside TLS, then close_notify.
+/// A clean close: </stream:stream> inside TLS, the server's, then our
+/// close_notify (held back while we still read).
 fn close_over_tls(mut c: ClientConn, mut srv: TlsServer, t0: Instant, chunk: usize) {
     c.close(t0);
     assert_eq!(srv.receive(&mut c), "</stream:stream>");
-    assert!(srv.closed, "close_notify follows the stream close");
+    assert!(!srv.closed, "close_notify waits until we stop reading");
     assert_eq!(
         deliver(&mut c, t0, &srv.flight("</stream:stream>"), chunk),
         Ok(vec![])
     );
     assert_eq!(c.state(), ClientState::Closed);
+    assert_eq!(srv.receive(&mut c), "");
+    assert!(srv.closed, "close_notify once the server closed too");
     assert_eq!(c.handle_eof(), None);
 }
 
@@ -959,7 +962,18 @@ fn close_notify_from_the_server_ends_the_stream() {
     srv.conn.send_close_notify();
     assert_eq!(deliver(&mut c, t0, &srv.flight(""), usize::MAX), Ok(vec![]));
     assert_eq!(c.state(), ClientState::Closed);
+    srv.receive(&mut c);
+    assert!(srv.closed, "our close_notify answers the server's");
     assert_eq!(c.handle_eof(), None);
+    // No answer: close_notify when the wait ends.
+    let (mut c, mut srv, t0) = starttls_login(usize::MAX);
+    c.close(t0);
+    srv.receive(&mut c);
+    assert!(!srv.closed);
+    c.handle_timeout(c.poll_timeout().unwrap()).unwrap();
+    assert_eq!(c.state(), ClientState::Closed);
+    srv.receive(&mut c);
+    assert!(srv.closed);
 }
 
 #[test]
@@ -1287,4 +1301,67 @@ fn mutated_server_transcripts_never_panic() {
         let _ = c.output();
         let _ = c.handle_eof();
     }
+}
+
+// ---- regressions found by the client_machine fuzz target ----
+
+/// Found by `client_machine`: `close()` in the middle of the TLS handshake
+/// sent close_notify and kept feeding the server's handshake records to
+/// rustls; the next record it refused made it send a fatal alert after that
+/// close_notify, which trips rustls' debug assertion `!sent_fatal_alert`
+/// (a panic in every debug and test build). There is no stream inside TLS
+/// yet, so there is nothing to close but the socket: the stream ends at once.
+#[test]
+fn fuzz_client_close_during_the_tls_handshake() {
+    let ca = TestCa::new("test CA");
+    let mut srv = TlsServer::new(ca.server_config(&[DOMAIN]));
+    let mut c = ClientConn::new(tls_opts(any_tls(), Some(PASSWORD)));
+    let t0 = Instant::now();
+    to_proceed(&mut c, t0, usize::MAX);
+    srv.receive(&mut c);
+    let flight = srv.flight("");
+    // Part of the server's flight, then our close, then the rest.
+    deliver(&mut c, t0, &flight[..flight.len() / 2], usize::MAX).unwrap();
+    let before = c.output().len();
+    c.close(t0);
+    assert_eq!(c.state(), ClientState::Closed);
+    assert_eq!(c.output().len(), before, "nothing to say inside TLS yet");
+    assert_eq!(
+        deliver(&mut c, t0, &flight[flight.len() / 2..], usize::MAX),
+        Ok(vec![])
+    );
+    assert_eq!(c.output().len(), before);
+    assert_eq!(c.handle_eof(), None);
+
+    // The input the fuzzer found, through its body.
+    let seed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/client_machine/starttls_tls12_flight"
+    ))
+    .unwrap();
+    let (_, flight) = crate::fuzzing::split_script(&seed);
+    crate::fuzzing::client_machine(&[b"AA4A9S\n".as_slice(), flight].concat());
+}
+
+/// The same trap after a login: once we had sent `</stream:stream>` and
+/// close_notify, a damaged record from the server (while we wait for its
+/// close) made rustls send a fatal alert after our close_notify. close_notify
+/// now goes out only when we stop reading, so the damaged record is an
+/// ordinary TLS failure.
+#[test]
+fn fuzz_client_damaged_record_while_closing_over_tls() {
+    let (mut c, mut srv, t0) = starttls_login(usize::MAX);
+    c.close(t0);
+    assert_eq!(srv.receive(&mut c), "</stream:stream>");
+    let mut record = srv.flight("<message><body>late</body></message>");
+    let last = record.len() - 1;
+    record[last] ^= 0x55;
+    let err = deliver(&mut c, t0, &record, usize::MAX).unwrap_err();
+    assert!(
+        matches!(err, ConnError::Protocol(ref m) if m.contains("TLS")),
+        "{err}"
+    );
+    assert_eq!(c.state(), ClientState::Closed);
+    // rustls' alert goes to the server, which now fails too.
+    assert!(srv.receive_raw(&mut c).is_err());
 }
