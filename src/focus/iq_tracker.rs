@@ -58,6 +58,30 @@ impl<K> IqTracker<K> {
         timeout: Duration,
         key: K,
     ) -> String {
+        self.register_with(now, conn, to, timeout, key, str::to_string)
+    }
+
+    /// Like [`IqTracker::register`], but lends the id to `write` (which
+    /// serialises the request) instead of returning it: the id is formatted
+    /// on the stack, so sending an IQ allocates no id string.
+    pub fn register_with<R>(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        to: &str,
+        timeout: Duration,
+        key: K,
+        write: impl FnOnce(&str) -> R,
+    ) -> R {
+        let seq = self.insert(now, conn, to, timeout, key);
+        let mut buf = [0u8; 64];
+        match format_id(&mut buf, &self.prefix, seq) {
+            Some(id) => write(id),
+            None => write(&format!("{}{:x}", self.prefix, seq)),
+        }
+    }
+
+    fn insert(&mut self, now: Instant, conn: ConnId, to: &str, timeout: Duration, key: K) -> u64 {
         self.seq += 1;
         let deadline = now + timeout;
         self.pending.insert(
@@ -70,7 +94,7 @@ impl<K> IqTracker<K> {
             },
         );
         self.deadlines.insert((deadline, self.seq));
-        format!("{}{:x}", self.prefix, self.seq)
+        self.seq
     }
 
     fn seq_of(&self, id: &str) -> Option<u64> {
@@ -171,6 +195,22 @@ impl<K> IqTracker<K> {
     }
 }
 
+/// `prefix` and `seq` in lowercase hex, as `format!("{prefix}{seq:x}")`
+/// writes them, into `buf`; `None` when the prefix leaves no room.
+fn format_id<'b>(buf: &'b mut [u8; 64], prefix: &str, seq: u64) -> Option<&'b str> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (64 - seq.leading_zeros()).div_ceil(4).max(1) as usize;
+    let len = prefix.len() + digits;
+    if len > buf.len() {
+        return None;
+    }
+    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    for (i, b) in buf[prefix.len()..len].iter_mut().rev().enumerate() {
+        *b = HEX[((seq >> (4 * i)) & 0xf) as usize];
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +293,23 @@ mod tests {
         assert_eq!(t.pop_expired(now + Duration::from_secs(6)), None);
         assert_eq!(t.drain_conn(ConnId::Component), vec!['c']);
         assert_eq!(t.poll_timeout(), None);
+    }
+
+    #[test]
+    fn ids_on_the_stack_read_as_formatted_ones() {
+        let mut buf = [0u8; 64];
+        for seq in [0, 1, 9, 10, 15, 16, 255, 256, 0xdead_beef, u64::MAX] {
+            assert_eq!(
+                format_id(&mut buf, "fc1x", seq),
+                Some(format!("fc1x{seq:x}").as_str())
+            );
+        }
+        assert_eq!(format_id(&mut buf, &"p".repeat(60), u64::MAX), None);
+        let mut t = IqTracker::new("p".repeat(60));
+        let now = Instant::now();
+        let id = t.register_with(now, ConnId::Client, "a", T, 1, str::to_string);
+        assert_eq!(id, format!("{}1", "p".repeat(60)));
+        assert_eq!(t.take_reply(ConnId::Client, &id, Some("a")), Ok(1));
     }
 
     #[test]
