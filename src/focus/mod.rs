@@ -486,15 +486,16 @@ impl Focus {
         if !conf.is_stopped() {
             return self.sync_timer(idx);
         }
-        let room = conf.room().clone();
-        let id = conf.id();
-        self.slots[idx as usize].conf = None;
+        let Some(conf) = self.slots[idx as usize].conf.take() else {
+            return;
+        };
+        let (room, id) = (conf.room(), conf.id());
         self.sync_timer(idx);
         self.free.push(idx);
-        self.by_room.remove(&room);
+        self.by_room.remove(room);
         self.shared.tracker.cancel_where(|p| p.conference() == id);
         if let Some(auth) = self.shared.auth.as_mut() {
-            auth.conference_ended(&room);
+            auth.conference_ended(room);
         }
         if self.graceful_shutdown && self.by_room.is_empty() {
             log::info!("graceful shutdown: the last conference ended");
