@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::conn::ConnId;
 
+/// Table capacity kept when nothing is in flight.
+const IDLE_CAPACITY: usize = 64;
+
 #[derive(Debug)]
 struct Pending<K> {
     key: K,
@@ -131,6 +134,7 @@ impl<K> IqTracker<K> {
         }
         let p = self.pending.remove(&seq).ok_or(Mismatch::Unknown)?;
         self.deadlines.remove(&(p.deadline, seq));
+        self.shrink_if_idle();
         Ok(p.key)
     }
 
@@ -147,7 +151,9 @@ impl<K> IqTracker<K> {
             return None;
         }
         self.deadlines.pop_first();
-        self.pending.remove(&seq).map(|p| p.key)
+        let key = self.pending.remove(&seq).map(|p| p.key);
+        self.shrink_if_idle();
+        key
     }
 
     /// Forgets every request `f` selects (their owner is gone); no event.
@@ -163,6 +169,7 @@ impl<K> IqTracker<K> {
                 self.deadlines.remove(&(p.deadline, seq));
             }
         }
+        self.shrink_if_idle();
     }
 
     /// The connection went down: returns the keys of every request sent on
@@ -181,7 +188,17 @@ impl<K> IqTracker<K> {
                 keys.push(p.key);
             }
         }
+        self.shrink_if_idle();
         keys
+    }
+
+    /// The table keeps the capacity a burst grew it to; once nothing is in
+    /// flight that memory goes back, so an idle focus stays small (small
+    /// tables are kept: refilling them would only churn the allocator).
+    fn shrink_if_idle(&mut self) {
+        if self.pending.is_empty() && self.pending.capacity() > IDLE_CAPACITY {
+            self.pending = HashMap::new();
+        }
     }
 
     /// Requests in flight.
@@ -310,6 +327,27 @@ mod tests {
         let id = t.register_with(now, ConnId::Client, "a", T, 1, str::to_string);
         assert_eq!(id, format!("{}1", "p".repeat(60)));
         assert_eq!(t.take_reply(ConnId::Client, &id, Some("a")), Ok(1));
+    }
+
+    #[test]
+    fn a_drained_burst_gives_its_table_back() {
+        let mut t = IqTracker::new("x".into());
+        let now = Instant::now();
+        let ids: Vec<String> = (0..1000)
+            .map(|i| t.register(now, ConnId::Client, "a", T, i))
+            .collect();
+        assert!(t.pending.capacity() >= 1000);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(t.take_reply(ConnId::Client, id, Some("a")), Ok(i));
+        }
+        assert!(t.is_empty());
+        assert!(t.pending.capacity() <= IDLE_CAPACITY);
+        // A small working set keeps its table.
+        let id = t.register(now, ConnId::Client, "a", T, 1);
+        let cap = t.pending.capacity();
+        assert_eq!(t.take_reply(ConnId::Client, &id, Some("a")), Ok(1));
+        assert_eq!(t.pending.capacity(), cap);
+        assert_eq!(t.poll_timeout(), None);
     }
 
     #[test]
