@@ -1,6 +1,8 @@
 //! `jicofo`: arguments and configuration in, logging up, the core built and
 //! handed to the shell. Nothing else lives here.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -167,14 +167,15 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn send_iq(&mut self, to: &str, pending: Pending, write: impl FnOnce(&mut Vec<u8>, &str)) {
-        let id = self.tracker.register(
+        let out = &mut *self.out;
+        self.tracker.register_with(
             self.now,
             ConnId::Client,
             to,
             self.cfg.reply_timeout,
             pending,
+            |id| write(out, id),
         );
-        write(self.out, &id);
     }
 }
 
@@ -478,9 +479,9 @@ impl Conference {
             ctx.cfg.nick,
             self.members.len()
         );
-        let room = self.room.bare().to_string();
-        ctx.send_iq(&room, Pending::OwnerForm(self.id), |out, id| {
-            muc::write_owner_form_request(out, id, &room)
+        let room = self.room.bare();
+        ctx.send_iq(room, Pending::OwnerForm(self.id), |out, id| {
+            muc::write_owner_form_request(out, id, room)
         });
         let next = match self.members.len() {
             0 => State::Idle {
@@ -524,7 +525,7 @@ impl Conference {
                         " before the focus"
                     }
                 );
-                self.members.push(o);
+                push_small(&mut self.members, o);
                 if self.state.in_room() {
                     self.member_joined(ctx);
                 }
@@ -576,20 +577,25 @@ impl Conference {
             return;
         }
         if let Some(auth) = ctx.auth {
-            let targets: Vec<(Box<str>, String)> = self
-                .members
-                .iter()
-                .filter(|m| m.affiliation != Affiliation::Owner)
-                .filter_map(|m| {
-                    let jid = m
-                        .real_jid
-                        .as_ref()
-                        .filter(|j| auth.is_authenticated(j).is_some())?;
-                    Some((m.nick().into(), jid.bare().to_string()))
-                })
-                .collect();
-            for (nick, bare) in targets {
-                self.grant_owner(ctx, nick, &bare);
+            for m in &self.members {
+                if m.affiliation == Affiliation::Owner {
+                    continue;
+                }
+                let Some(jid) = m
+                    .real_jid
+                    .as_ref()
+                    .filter(|j| auth.is_authenticated(j).is_some())
+                else {
+                    continue;
+                };
+                Self::grant(
+                    &mut self.granted,
+                    &self.room,
+                    self.id,
+                    ctx,
+                    m.nick(),
+                    jid.bare(),
+                );
             }
             return;
         }
@@ -617,29 +623,43 @@ impl Conference {
             self.owner = Some(nick);
             return;
         }
-        let Some(bare) = m.real_jid.as_ref().map(|j| j.bare().to_string()) else {
+        let Some(real_jid) = m.real_jid.as_ref() else {
             log::warn!(
                 "conference {}: cannot make {nick} owner: the room hides its real JID",
                 self.room
             );
             return;
         };
-        self.owner = Some(nick.clone());
-        self.grant_owner(ctx, nick, &bare);
+        // Borrow the JID from the member list while granting: only
+        // `owner` and `granted` change meanwhile.
+        Self::grant(
+            &mut self.granted,
+            &self.room,
+            self.id,
+            ctx,
+            &nick,
+            real_jid.bare(),
+        );
+        self.owner = Some(nick);
     }
 
-    fn grant_owner(&mut self, ctx: &mut Ctx<'_>, nick: Box<str>, bare_jid: &str) {
-        if self.granted.contains(&nick) {
+    /// Sends a `muc#admin` owner grant for `nick` unless one was sent.
+    fn grant(
+        granted: &mut Vec<Box<str>>,
+        room: &Jid,
+        id: ConfId,
+        ctx: &mut Ctx<'_>,
+        nick: &str,
+        bare_jid: &str,
+    ) {
+        if granted.iter().any(|g| **g == *nick) {
             return;
         }
-        self.granted.push(nick.clone());
-        log::info!(
-            "conference {}: granting owner to {nick} ({bare_jid})",
-            self.room
-        );
-        let room = self.room.bare().to_string();
-        ctx.send_iq(&room, Pending::Grant(self.id, nick), |out, id| {
-            muc::write_grant(out, id, &room, bare_jid, Affiliation::Owner)
+        push_small(granted, nick.into());
+        log::info!("conference {room}: granting owner to {nick} ({bare_jid})");
+        let room = room.bare();
+        ctx.send_iq(room, Pending::Grant(id, nick.into()), |out, id| {
+            muc::write_grant(out, id, room, bare_jid, Affiliation::Owner)
         });
     }
 
@@ -657,19 +677,17 @@ impl Conference {
     ) {
         match (pending, answer) {
             (Pending::OwnerForm(_), Ok(payload)) => {
-                let form = payload.and_then(muc::owner_form);
-                if let Some(id) = form
-                    .as_ref()
-                    .and_then(|f| f.field("muc#roominfo_meetingId"))
+                if let Some(id) =
+                    payload.and_then(|p| muc::owner_form_value(p, "muc#roominfo_meetingId"))
                 {
                     self.meeting_id = Some(id.into());
                 }
-                let room = self.room.bare().to_string();
-                ctx.send_iq(&room, Pending::OwnerSubmit(self.id), |out, id| {
+                let room = self.room.bare();
+                ctx.send_iq(room, Pending::OwnerSubmit(self.id), |out, id| {
                     muc::write_owner_form_submit(
                         out,
                         id,
-                        &room,
+                        room,
                         &[("muc#roomconfig_whois", "anyone")],
                     )
                 });
@@ -788,11 +806,13 @@ impl Conference {
     }
 
     fn finish(&mut self, reason: StopReason) {
-        let text = reason.to_string();
-        for w in self.waiting.drain(..) {
-            let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
-                .with_text(text.clone());
-            self.answers.push((w, Err(err)));
+        if !self.waiting.is_empty() {
+            let text = reason.to_string();
+            for w in self.waiting.drain(..) {
+                let err = StanzaError::new(crate::stanza::Condition::InternalServerError)
+                    .with_text(text.clone());
+                self.answers.push((w, Err(err)));
+            }
         }
         self.members.clear();
         self.stopped = Some(reason);
@@ -803,6 +823,17 @@ impl Conference {
     pub fn member(&self, nick: &str) -> Option<&Occupant> {
         self.members.iter().find(|m| m.nick() == nick)
     }
+}
+
+/// Pushes onto a list that is usually short (the members of a conference,
+/// the grants it sent): grows one element at a time up to four, where a
+/// plain push would reserve four at once (a 176-byte snapshot each for the
+/// members of a one-person conference), then as a `Vec` grows.
+fn push_small<T>(v: &mut Vec<T>, x: T) {
+    if v.len() == v.capacity() && v.len() < 4 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
 }
 
 /// A random RFC 4122 version-4 UUID (the meeting id when the room has none).

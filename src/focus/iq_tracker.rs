@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::conn::ConnId;
 
+/// Table capacity kept when nothing is in flight.
+const IDLE_CAPACITY: usize = 64;
+
 #[derive(Debug)]
 struct Pending<K> {
     key: K,
@@ -58,6 +61,30 @@ impl<K> IqTracker<K> {
         timeout: Duration,
         key: K,
     ) -> String {
+        self.register_with(now, conn, to, timeout, key, str::to_string)
+    }
+
+    /// Like [`IqTracker::register`], but lends the id to `write` (which
+    /// serialises the request) instead of returning it: the id is formatted
+    /// on the stack, so sending an IQ allocates no id string.
+    pub fn register_with<R>(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        to: &str,
+        timeout: Duration,
+        key: K,
+        write: impl FnOnce(&str) -> R,
+    ) -> R {
+        let seq = self.insert(now, conn, to, timeout, key);
+        let mut buf = [0u8; 64];
+        match format_id(&mut buf, &self.prefix, seq) {
+            Some(id) => write(id),
+            None => write(&format!("{}{:x}", self.prefix, seq)),
+        }
+    }
+
+    fn insert(&mut self, now: Instant, conn: ConnId, to: &str, timeout: Duration, key: K) -> u64 {
         self.seq += 1;
         let deadline = now + timeout;
         self.pending.insert(
@@ -70,7 +97,7 @@ impl<K> IqTracker<K> {
             },
         );
         self.deadlines.insert((deadline, self.seq));
-        format!("{}{:x}", self.prefix, self.seq)
+        self.seq
     }
 
     fn seq_of(&self, id: &str) -> Option<u64> {
@@ -107,6 +134,7 @@ impl<K> IqTracker<K> {
         }
         let p = self.pending.remove(&seq).ok_or(Mismatch::Unknown)?;
         self.deadlines.remove(&(p.deadline, seq));
+        self.shrink_if_idle();
         Ok(p.key)
     }
 
@@ -123,7 +151,9 @@ impl<K> IqTracker<K> {
             return None;
         }
         self.deadlines.pop_first();
-        self.pending.remove(&seq).map(|p| p.key)
+        let key = self.pending.remove(&seq).map(|p| p.key);
+        self.shrink_if_idle();
+        key
     }
 
     /// Forgets every request `f` selects (their owner is gone); no event.
@@ -139,6 +169,7 @@ impl<K> IqTracker<K> {
                 self.deadlines.remove(&(p.deadline, seq));
             }
         }
+        self.shrink_if_idle();
     }
 
     /// The connection went down: returns the keys of every request sent on
@@ -157,7 +188,17 @@ impl<K> IqTracker<K> {
                 keys.push(p.key);
             }
         }
+        self.shrink_if_idle();
         keys
+    }
+
+    /// The table keeps the capacity a burst grew it to; once nothing is in
+    /// flight that memory goes back, so an idle focus stays small (small
+    /// tables are kept: refilling them would only churn the allocator).
+    fn shrink_if_idle(&mut self) {
+        if self.pending.is_empty() && self.pending.capacity() > IDLE_CAPACITY {
+            self.pending = HashMap::new();
+        }
     }
 
     /// Requests in flight.
@@ -169,6 +210,22 @@ impl<K> IqTracker<K> {
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }
+}
+
+/// `prefix` and `seq` in lowercase hex, as `format!("{prefix}{seq:x}")`
+/// writes them, into `buf`; `None` when the prefix leaves no room.
+fn format_id<'b>(buf: &'b mut [u8; 64], prefix: &str, seq: u64) -> Option<&'b str> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (64 - seq.leading_zeros()).div_ceil(4).max(1) as usize;
+    let len = prefix.len() + digits;
+    if len > buf.len() {
+        return None;
+    }
+    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    for (i, b) in buf[prefix.len()..len].iter_mut().rev().enumerate() {
+        *b = HEX[((seq >> (4 * i)) & 0xf) as usize];
+    }
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 #[cfg(test)]
@@ -252,6 +309,44 @@ mod tests {
         assert_eq!(t.pop_expired(now + Duration::from_secs(6)), Some('a'));
         assert_eq!(t.pop_expired(now + Duration::from_secs(6)), None);
         assert_eq!(t.drain_conn(ConnId::Component), vec!['c']);
+        assert_eq!(t.poll_timeout(), None);
+    }
+
+    #[test]
+    fn ids_on_the_stack_read_as_formatted_ones() {
+        let mut buf = [0u8; 64];
+        for seq in [0, 1, 9, 10, 15, 16, 255, 256, 0xdead_beef, u64::MAX] {
+            assert_eq!(
+                format_id(&mut buf, "fc1x", seq),
+                Some(format!("fc1x{seq:x}").as_str())
+            );
+        }
+        assert_eq!(format_id(&mut buf, &"p".repeat(60), u64::MAX), None);
+        let mut t = IqTracker::new("p".repeat(60));
+        let now = Instant::now();
+        let id = t.register_with(now, ConnId::Client, "a", T, 1, str::to_string);
+        assert_eq!(id, format!("{}1", "p".repeat(60)));
+        assert_eq!(t.take_reply(ConnId::Client, &id, Some("a")), Ok(1));
+    }
+
+    #[test]
+    fn a_drained_burst_gives_its_table_back() {
+        let mut t = IqTracker::new("x".into());
+        let now = Instant::now();
+        let ids: Vec<String> = (0..1000)
+            .map(|i| t.register(now, ConnId::Client, "a", T, i))
+            .collect();
+        assert!(t.pending.capacity() >= 1000);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(t.take_reply(ConnId::Client, id, Some("a")), Ok(i));
+        }
+        assert!(t.is_empty());
+        assert!(t.pending.capacity() <= IDLE_CAPACITY);
+        // A small working set keeps its table.
+        let id = t.register(now, ConnId::Client, "a", T, 1);
+        let cap = t.pending.capacity();
+        assert_eq!(t.take_reply(ConnId::Client, &id, Some("a")), Ok(1));
+        assert_eq!(t.pending.capacity(), cap);
         assert_eq!(t.poll_timeout(), None);
     }
 

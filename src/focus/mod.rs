@@ -24,7 +24,8 @@ pub mod config;
 pub mod features;
 pub mod iq_tracker;
 
-use std::collections::{HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::conn::ConnId;
@@ -64,6 +65,8 @@ pub enum FocusEvent {
 struct Slot {
     generation: u32,
     conf: Option<Conference>,
+    /// The conference's deadline as entered in [`Focus::timers`].
+    armed: Option<Instant>,
 }
 
 /// Everything a conference needs besides itself; kept apart from the
@@ -97,6 +100,10 @@ pub struct Focus {
     slots: Vec<Slot>,
     free: Vec<u32>,
     by_room: HashMap<Jid, u32>,
+    /// Conference deadlines by time, so that the timer calls the shell
+    /// makes on every wake-up cost O(log n), not a scan of every
+    /// conference. Kept in step with the conferences by [`Focus::settle`].
+    timers: BTreeSet<(Instant, u32)>,
     online: [Option<String>; 2],
     graceful_shutdown: bool,
     events: VecDeque<FocusEvent>,
@@ -119,6 +126,7 @@ impl Focus {
             slots: Vec::new(),
             free: Vec::new(),
             by_room: HashMap::new(),
+            timers: BTreeSet::new(),
             online: [None, None],
             graceful_shutdown: false,
             events: VecDeque::new(),
@@ -239,7 +247,13 @@ impl Focus {
         }
     }
 
-    fn reply_error(&mut self, conn: ConnId, iq: &Iq<'_>, from: Option<String>, err: StanzaError) {
+    fn reply_error(
+        &mut self,
+        conn: ConnId,
+        iq: &Iq<'_>,
+        from: Option<Cow<'_, str>>,
+        err: StanzaError,
+    ) {
         iq::write_error_reply(
             &mut self.shared.out[conn as usize],
             iq,
@@ -250,14 +264,12 @@ impl Focus {
 
     /// The `from` of our answers: on the component, the address the request
     /// was sent to (it must lie inside our domain); on c2s the server stamps it.
-    fn reply_from(&self, conn: ConnId, iq: &Iq<'_>) -> Option<String> {
+    fn reply_from<'i>(&self, conn: ConnId, iq: &'i Iq<'_>) -> Option<Cow<'i, str>> {
         match conn {
-            ConnId::Component => Some(
-                iq.to
-                    .as_deref()
-                    .unwrap_or(&self.shared.cfg.component_jid)
-                    .to_string(),
-            ),
+            ConnId::Component => Some(match iq.to.as_deref() {
+                Some(to) => Cow::Borrowed(to),
+                None => Cow::Owned(self.shared.cfg.component_jid.clone()),
+            }),
             ConnId::Client => None,
         }
     }
@@ -354,7 +366,7 @@ impl Focus {
         now: Instant,
         conn: ConnId,
         iq: &Iq<'_>,
-        from: Option<String>,
+        from: Option<Cow<'_, str>>,
     ) {
         let Some(payload) = iq.payload else { return };
         let req = match ConferenceRequest::parse(payload) {
@@ -385,9 +397,12 @@ impl Focus {
         if self.graceful_shutdown && !exists {
             return self.reply_error(conn, iq, from, focus_iq::graceful_shutdown());
         }
-        let sender = self.sender(iq);
         let mut session = None;
-        if let Some(auth) = self.shared.auth.as_mut() {
+        if self.shared.auth.is_some() {
+            let sender = self.sender(iq);
+            let Some(auth) = self.shared.auth.as_mut() else {
+                return;
+            };
             let Some(sender) = sender.as_ref() else {
                 return self.reply_error(conn, iq, from, focus_iq::not_authorized());
             };
@@ -417,7 +432,7 @@ impl Focus {
             conn,
             id: iq.id.as_ref().into(),
             to: to.into(),
-            from: from.map(Into::into),
+            from: from.map(Box::from),
             session,
         };
         let idx = match self.by_room.get(&room) {
@@ -454,33 +469,55 @@ impl Focus {
         idx
     }
 
-    /// Writes the answers a conference has ready, and removes it once stopped.
+    /// Writes the answers a conference has ready, removes it once stopped,
+    /// and brings its entry in the timer index up to date. Called after
+    /// every call into a conference.
     fn settle(&mut self, idx: u32) {
         let Some(conf) = self.slots[idx as usize].conf.as_mut() else {
-            return;
+            return self.sync_timer(idx);
         };
         if conf.has_answers() {
-            let room = conf.room().bare().to_string();
-            for (w, result) in conf.take_answers() {
-                write_conference_answer(&mut self.shared, &w, &room, result);
+            let answers = conf.take_answers();
+            let room = conf.room().bare();
+            for (w, result) in answers {
+                write_conference_answer(&mut self.shared, &w, room, result);
             }
         }
         if !conf.is_stopped() {
-            return;
+            return self.sync_timer(idx);
         }
-        let room = conf.room().clone();
-        let id = conf.id();
-        self.slots[idx as usize].conf = None;
+        let Some(conf) = self.slots[idx as usize].conf.take() else {
+            return;
+        };
+        let (room, id) = (conf.room(), conf.id());
+        self.sync_timer(idx);
         self.free.push(idx);
-        self.by_room.remove(&room);
+        self.by_room.remove(room);
         self.shared.tracker.cancel_where(|p| p.conference() == id);
         if let Some(auth) = self.shared.auth.as_mut() {
-            auth.conference_ended(&room);
+            auth.conference_ended(room);
         }
         if self.graceful_shutdown && self.by_room.is_empty() {
             log::info!("graceful shutdown: the last conference ended");
             self.events.push_back(FocusEvent::ShutdownComplete);
         }
+    }
+
+    /// Moves slot `idx`'s entry in the timer index to its conference's
+    /// current deadline (none once the conference is gone).
+    fn sync_timer(&mut self, idx: u32) {
+        let slot = &mut self.slots[idx as usize];
+        let want = slot.conf.as_ref().and_then(Conference::poll_timeout);
+        if slot.armed == want {
+            return;
+        }
+        if let Some(old) = slot.armed {
+            self.timers.remove(&(old, idx));
+        }
+        if let Some(new) = want {
+            self.timers.insert((new, idx));
+        }
+        slot.armed = want;
     }
 
     /// Grants owner to occupants whose JID just got authenticated.
@@ -498,11 +535,12 @@ impl Focus {
             {
                 let mut ctx = self.shared.ctx(now);
                 conf.on_authenticated(&mut ctx);
+                self.sync_timer(idx);
             }
         }
     }
 
-    fn handle_login_url(&mut self, conn: ConnId, iq: &Iq<'_>, from: Option<String>) {
+    fn handle_login_url(&mut self, conn: ConnId, iq: &Iq<'_>, from: Option<Cow<'_, str>>) {
         let Some(auth) = self.shared.auth.as_ref() else {
             return self.reply_error(conn, iq, from, focus_iq::auth_unavailable());
         };
@@ -524,7 +562,7 @@ impl Focus {
         );
     }
 
-    fn handle_logout(&mut self, conn: ConnId, iq: &Iq<'_>, from: Option<String>) {
+    fn handle_logout(&mut self, conn: ConnId, iq: &Iq<'_>, from: Option<Cow<'_, str>>) {
         let Some(auth) = self.shared.auth.as_mut() else {
             return self.reply_error(conn, iq, from, focus_iq::auth_unavailable());
         };
@@ -550,7 +588,7 @@ impl Focus {
         conn: ConnId,
         iq: &Iq<'_>,
         req: focus_iq::ShutdownRequest,
-        from: Option<String>,
+        from: Option<Cow<'_, str>>,
     ) {
         let sender = self.sender(iq);
         let allowed = self
@@ -717,12 +755,18 @@ impl Focus {
         let Ok(mp) = MucPresence::parse(&p) else {
             return;
         };
-        let room = match Jid::parse(&mp.room) {
-            Ok(r) => r,
-            Err(_) => return,
-        };
-        let Some(&idx) = self.by_room.get(&room) else {
-            return;
+        // Rooms send their JIDs in canonical form: a hit on the string as
+        // received needs no parsing (a key is canonical, so an equal string
+        // is too); anything else is canonicalised and looked up again.
+        let idx = match self.by_room.get(&*mp.room) {
+            Some(&idx) => idx,
+            None => match Jid::parse(&mp.room)
+                .ok()
+                .and_then(|room| self.by_room.get(&room))
+            {
+                Some(&idx) => idx,
+                None => return,
+            },
         };
         if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
             let mut ctx = self.shared.ctx(now);
@@ -743,6 +787,7 @@ impl Focus {
             if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 let mut ctx = self.shared.ctx(now);
                 conf.on_client_online(&mut ctx);
+                self.settle(idx);
             }
         }
     }
@@ -787,12 +832,10 @@ impl Focus {
     /// When [`Focus::handle_timeout`] must run next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let confs = self
-            .slots
-            .iter()
-            .filter_map(|s| s.conf.as_ref()?.poll_timeout());
+        let confs = self.timers.first().map(|&(t, _)| t);
         let auth = self.shared.auth.as_ref().and_then(|a| a.poll_timeout());
         confs
+            .into_iter()
             .chain(self.shared.tracker.poll_timeout())
             .chain(auth)
             .min()
@@ -805,14 +848,21 @@ impl Focus {
                 .with_text("no answer within the reply timeout");
             self.deliver(now, pending, Err(err));
         }
-        for idx in 0..self.slots.len() as u32 {
-            let Some(conf) = self.slots[idx as usize].conf.as_mut() else {
-                continue;
-            };
-            if conf.poll_timeout().is_some_and(|t| t <= now) {
+        while let Some(&(t, idx)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 let mut ctx = self.shared.ctx(now);
                 conf.handle_timeout(&mut ctx);
-                self.settle(idx);
+            }
+            self.settle(idx);
+            if self.slots[idx as usize].armed == Some(t) {
+                // A deadline fires once: one its conference did not move
+                // is dropped here rather than spun on.
+                log::warn!("conference slot {idx}: deadline {t:?} passed without effect");
+                self.timers.remove(&(t, idx));
+                self.slots[idx as usize].armed = None;
             }
         }
         if let Some(auth) = self.shared.auth.as_mut() {
@@ -820,6 +870,9 @@ impl Focus {
         }
     }
 }
+
+#[cfg(test)]
+mod timer_tests;
 
 /// Writes the answer to a conference request that waited for the room.
 fn write_conference_answer(
@@ -831,13 +884,15 @@ fn write_conference_answer(
     let out = &mut shared.out[w.conn as usize];
     match result {
         Ok(()) => {
-            let auth_on = shared.auth.is_some();
-            let mut props: Vec<(&str, &str)> =
-                vec![("authentication", if auth_on { "true" } else { "false" })];
-            if auth_on {
-                props.push(("externalAuth", "false"));
-            }
-            props.push(("sipGatewayEnabled", "false"));
+            let props: &[(&str, &str)] = if shared.auth.is_some() {
+                &[
+                    ("authentication", "true"),
+                    ("externalAuth", "false"),
+                    ("sipGatewayEnabled", "false"),
+                ]
+            } else {
+                &[("authentication", "false"), ("sipGatewayEnabled", "false")]
+            };
             let (session_id, identity) = match &w.session {
                 Some((s, i)) => (Some(&**s), Some(&**i)),
                 None => (None, None),
@@ -848,7 +903,7 @@ fn write_conference_answer(
                 focus_jid: &shared.cfg.focus_bare_jid,
                 session_id,
                 identity,
-                properties: &props,
+                properties: props,
             };
             iq::write_result(out, &w.id, w.from.as_deref(), Some(&w.to), |x| {
                 resp.write(x)

@@ -111,6 +111,24 @@ impl<'a> DataForm<'a> {
     }
 }
 
+/// The first value of the first field named `var` in the form `x`, as
+/// [`DataForm::field`] reads it, without building the form: for a caller
+/// that wants one field of a long form (the meeting id of the MUC owner
+/// form) and nothing else. `None` when `x` is not a data form.
+pub fn field_value<'a>(x: El<'a>, var: &str) -> Option<Cow<'a, str>> {
+    if !x.is("x", ns::DATA_FORMS) {
+        return None;
+    }
+    let field = x
+        .children()
+        .filter(|c| c.is("field", ns::DATA_FORMS))
+        .find(|f| f.attr("var").is_some_and(|v| v == var))?;
+    field
+        .children()
+        .find(|v| v.is("value", ns::DATA_FORMS))
+        .map(|v| v.text())
+}
+
 /// Writes `<x xmlns='jabber:x:data' type='submit'>` with `FORM_TYPE` first
 /// (when given) and then one single-valued field per pair, without `type`
 /// attributes (the receiver knows the types from the form it sent).
@@ -181,6 +199,29 @@ mod tests {
                 ["moderator", "participant"]
             );
             assert!(form.values("absent").is_empty());
+        });
+    }
+
+    #[test]
+    fn one_field_reads_as_the_whole_form_does() {
+        let odd = "<x xmlns='jabber:x:data'><field var='a'><value xmlns='urn:x'>n</value>\
+             <value>&bogus;</value></field><field var='a'><value>second</value></field>\
+             <field var='e&amp;'><value>entity</value></field><field var='none'/></x>";
+        for xml in [OWNER_FORM, odd] {
+            with(xml, |el| {
+                let x = el
+                    .children()
+                    .find(|c| c.is("x", ns::DATA_FORMS))
+                    .unwrap_or(el);
+                let form = DataForm::parse(x).unwrap();
+                for f in &form.fields {
+                    assert_eq!(field_value(x, &f.var).as_deref(), form.field(&f.var));
+                }
+                assert_eq!(field_value(x, "absent"), None);
+            });
+        }
+        with(OWNER_FORM, |q| {
+            assert_eq!(field_value(q, FORM_TYPE), None, "not a form: the query");
         });
     }
 

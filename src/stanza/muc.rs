@@ -953,6 +953,16 @@ pub fn owner_form<'a>(payload: El<'a>) -> Option<DataForm<'a>> {
     DataForm::find(payload)
 }
 
+/// The first value of field `var` of the form in a `muc#owner` answer, as
+/// `owner_form(payload)?.field(var)` reads it, without building the form.
+pub fn owner_form_value<'a>(payload: El<'a>, var: &str) -> Option<Cow<'a, str>> {
+    if !payload.is("query", ns::MUC_OWNER) {
+        return None;
+    }
+    let x = payload.children().find(|c| c.is("x", ns::DATA_FORMS))?;
+    forms::field_value(x, var)
+}
+
 /// Writes the affiliation change the focus uses to make someone owner:
 /// a `muc#admin` item with the **bare** JID (Prosody refuses a full one
 /// with `jid-malformed`, Jicofo issue #895). Anything from the first `/` of

@@ -762,11 +762,17 @@ fn reads_the_owner_form_from_the_result() {
     let form = owner_form(iq.payload.unwrap()).unwrap();
     assert_eq!(form.form_type(), Some(ns::MUC_ROOMCONFIG));
     assert_eq!(form.field("muc#roominfo_meetingId"), Some("5c3a-77"));
+    assert_eq!(
+        owner_form_value(iq.payload.unwrap(), "muc#roominfo_meetingId").as_deref(),
+        Some("5c3a-77")
+    );
+    assert_eq!(owner_form_value(iq.payload.unwrap(), "absent"), None);
 
     let doc = parser
         .parse(b"<query xmlns='http://jabber.org/protocol/muc#admin'><x xmlns='jabber:x:data'/></query>", ns::CLIENT)
         .unwrap();
     assert_eq!(owner_form(doc.root()), None);
+    assert_eq!(owner_form_value(doc.root(), "muc#roominfo_meetingId"), None);
 }
 
 #[test]
