@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use crate::conn::client::{ClientConn, ClientOptions, ClientState};
 use crate::conn::component::{ComponentConn, ComponentOptions};
 use crate::conn::{ConnError, ConnEvent, ConnId, StreamCondition};
-use crate::focus::{AuthConfig, Focus, FocusConfig, FocusEvent};
+use crate::focus::{AuthConfig, Focus, FocusConfig, FocusEvent, MediaConfig};
 
 /// First reconnect delay; doubled per failed attempt up to [`BACKOFF_CAP`].
 pub const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -60,6 +60,8 @@ pub struct CoreConfig {
     pub focus: FocusConfig,
     /// The auth authority, when `org.jitsi.jicofo.auth.URL` configures one.
     pub auth: Option<AuthConfig>,
+    /// Bridges and codecs.
+    pub media: MediaConfig,
     /// `host:port` of each stream, for log lines.
     pub addresses: [String; 2],
 }
@@ -128,7 +130,7 @@ impl Core {
         Core {
             component: ComponentConn::new(cfg.component),
             client: ClientConn::new(cfg.client),
-            focus: Focus::new(cfg.focus, cfg.auth, seed),
+            focus: Focus::with_media(cfg.focus, cfg.auth, cfg.media, seed),
             links: [link; 2],
             addresses: cfg.addresses,
             actions: VecDeque::new(),

@@ -14,7 +14,7 @@ use jicofo::conn::component::ComponentOptions;
 use jicofo::conn::keepalive::KeepAliveConfig;
 use jicofo::conn::tls::{self, RootChoice};
 use jicofo::core::{Core, CoreConfig};
-use jicofo::focus::{AuthConfig, FocusConfig};
+use jicofo::focus::{AuthConfig, FocusConfig, MediaConfig};
 
 fn main() -> ExitCode {
     // Start-up time is reported against this instant (the core logs how long
@@ -90,12 +90,13 @@ fn run(started: Instant) -> i32 {
         eprintln!("jicofo: the operating system gave no random numbers: {e}");
         return 1;
     }
-    let (focus_cfg, auth) = match (
+    let (focus_cfg, auth, media) = match (
         FocusConfig::from_config(&cfg),
         AuthConfig::from_props(cfg.props()),
+        MediaConfig::from_config(&cfg),
     ) {
-        (Ok(f), Ok(a)) => (f, a),
-        (Err(e), _) | (_, Err(e)) => {
+        (Ok(f), Ok(a), Ok(m)) => (f, a, m),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             eprintln!("jicofo: {e}");
             return 2;
         }
@@ -125,6 +126,7 @@ fn run(started: Instant) -> i32 {
         },
         focus: focus_cfg,
         auth,
+        media,
         addresses: [
             format!("{}:{}", cfg.host, cfg.component_port),
             format!("{}:{}", cfg.host, cfg.client_port),

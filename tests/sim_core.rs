@@ -38,6 +38,7 @@ fn core(now: Instant) -> Core {
         },
         focus: FocusConfig::for_tests(),
         auth: None,
+        media: jicofo::focus::MediaConfig::default(),
         addresses: ["127.0.0.1:5347".into(), "127.0.0.1:5222".into()],
     };
     Core::new(now, cfg, [9; 32])

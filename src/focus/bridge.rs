@@ -109,44 +109,10 @@ pub enum ColibriVersion {
     V2,
 }
 
-/// What one brewery presence's `<stats xmlns='http://jitsi.org/protocol/colibri'>`
-/// said, typed; `None` for a stat the presence did not carry. Only present
-/// stats change what the registry knows (Jicofo's `Bridge.setStats` updates
-/// each stat independently), so a presence with a subset of stats is fine.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BridgeStats {
-    /// `stress_level`: the bridge's own load estimate, 0 to 1 (may exceed 1).
-    pub stress_level: Option<f64>,
-    /// `average_participant_stress`: stress one more endpoint adds.
-    pub average_participant_stress: Option<f64>,
-    /// `region`: where the bridge runs, for region-aware selection.
-    pub region: Option<String>,
-    /// `relay_id`: the Octo/relay id; a bridge without one cannot share a
-    /// conference with other bridges.
-    pub relay_id: Option<String>,
-    /// `version`: the bridge software version.
-    pub version: Option<String>,
-    /// `release`: the release id, appended to the version as
-    /// `version-release` for version matching.
-    pub release: Option<String>,
-    /// `graceful_shutdown`: the bridge takes no new conferences if it can
-    /// help it. Sticky: a later `false` does not clear it.
-    pub graceful_shutdown: Option<bool>,
-    /// `shutting_down`: the bridge is about to go; move everybody off it.
-    /// Sticky like `graceful_shutdown`.
-    pub shutting_down: Option<bool>,
-    /// `drain`: the operator asked to empty this bridge.
-    pub drain: Option<bool>,
-    /// `healthy`: the bridge's own health, used with presence-based checks.
-    pub healthy: Option<bool>,
-    /// `conferences`: informational.
-    pub conferences: Option<u32>,
-    /// `participants`: informational.
-    pub participants: Option<u32>,
-    /// `colibri2`: whether the bridge speaks Colibri2. Brewery bridges are
-    /// taken to speak it unless this is explicitly `false`.
-    pub colibri2: Option<bool>,
-}
+/// What one brewery presence's `<stats>` said: the Colibri stanza layer's
+/// typed stats (`None` for a stat the presence did not carry). Only present
+/// stats change what the registry knows (Jicofo's `Bridge.setStats`).
+pub use crate::stanza::colibri::BridgeStats;
 
 /// Something the conference logic must react to, from
 /// [`BridgeRegistry::poll_event`].

@@ -35,9 +35,14 @@
 use std::time::Instant;
 
 use super::auth::AuthAuthority;
+use super::bridge::{BridgeId, BridgeRegistry};
+use super::codecs::CodecConfig;
 use super::config::FocusConfig;
+use super::features::CapsCache;
 use super::iq_tracker::IqTracker;
+use super::media::{ConfInfo, Media, MediaOp};
 use crate::conn::ConnId;
+use crate::stanza::jingle::{JingleRequest, ReasonCondition};
 use crate::stanza::muc::{self, Affiliation, MucPresence, Occupant};
 use crate::stanza::{Jid, PresenceType, StanzaError};
 use crate::util::rng::Rng;
@@ -65,16 +70,33 @@ pub enum Pending {
     Grant(ConfId, Box<str>),
     /// A mute notification to a participant.
     MuteNotice(ConfId),
+    /// Media: disco, Colibri and Jingle requests of a conference.
+    Media(ConfId, MediaOp),
+    /// Bridge discovery and health checks, not tied to a conference.
+    Bridge(BridgeOp),
+}
+
+/// A focus-wide bridge IQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeOp {
+    /// disco#items to the XMPP domain (SEED discovery), in round `n`.
+    DiscoItems(u64),
+    /// disco#info to one item of round `n`.
+    DiscoInfo(u64, Box<str>),
+    /// A `<healthcheck/>` to a bridge.
+    Health(BridgeId),
 }
 
 impl Pending {
-    /// The conference this IQ belongs to.
-    pub fn conference(&self) -> ConfId {
+    /// The conference this IQ belongs to, if any.
+    pub fn conference(&self) -> Option<ConfId> {
         match self {
             Pending::OwnerForm(c)
             | Pending::OwnerSubmit(c)
             | Pending::Grant(c, _)
-            | Pending::MuteNotice(c) => *c,
+            | Pending::MuteNotice(c)
+            | Pending::Media(c, _) => Some(*c),
+            Pending::Bridge(_) => None,
         }
     }
 }
@@ -163,6 +185,14 @@ pub struct Ctx<'a> {
     pub rng: &'a mut Rng,
     /// The auth authority, when one is configured.
     pub auth: Option<&'a AuthAuthority>,
+    /// Known bridges.
+    pub registry: &'a mut BridgeRegistry,
+    /// Features per caps `ver`.
+    pub caps: &'a mut CapsCache,
+    /// Codecs to offer.
+    pub codecs: &'a CodecConfig,
+    /// Our full JID on the client stream (the Jingle initiator).
+    pub our_jid: &'a str,
 }
 
 impl Ctx<'_> {
@@ -248,6 +278,8 @@ pub struct Conference {
     meeting_id: Option<Box<str>>,
     /// Why it stopped.
     stopped: Option<StopReason>,
+    /// Bridge sessions and participants' Jingle sessions.
+    media: Media,
 }
 
 /// Most conference requests kept waiting for one join; more are refused so
@@ -286,6 +318,7 @@ impl Conference {
             answers: Vec::new(),
             meeting_id: None,
             stopped: None,
+            media: Media::default(),
         }
     }
 
@@ -441,7 +474,9 @@ impl Conference {
                     StopReason::Kicked
                 };
                 log::info!("conference {}: {reason}", self.room);
-                // We are already out of the room: nothing to leave.
+                // We are already out of the room: nothing to leave, but the
+                // bridge still holds what we allocated.
+                self.media.stop(ctx);
                 self.finish(reason);
             }
             _ => {
@@ -492,6 +527,7 @@ impl Conference {
         };
         self.set_state(next);
         self.elect_owner(ctx);
+        self.sync_media(ctx);
     }
 
     fn on_member_presence(&mut self, ctx: &mut Ctx<'_>, nick: &str, p: &MucPresence<'_>) {
@@ -539,6 +575,8 @@ impl Conference {
                 }
                 self.granted.retain(|g| **g != *left.nick());
                 if self.state.in_room() {
+                    let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+                    self.media.member_left(ctx, info, left.nick());
                     self.member_left(ctx);
                 }
             }
@@ -556,6 +594,7 @@ impl Conference {
             _ => {}
         }
         self.elect_owner(ctx);
+        self.sync_media(ctx);
     }
 
     fn member_left(&mut self, ctx: &mut Ctx<'_>) {
@@ -697,11 +736,11 @@ impl Conference {
                     "conference {}: room configuration failed ({e}); participants may not see the focus's real JID",
                     self.room
                 );
-                self.configuration_done();
+                self.configuration_done(ctx);
             }
             (Pending::OwnerSubmit(_), Ok(_)) => {
                 log::debug!("conference {}: room configured (whois=anyone)", self.room);
-                self.configuration_done();
+                self.configuration_done(ctx);
             }
             (Pending::Grant(_, nick), Ok(_)) => {
                 log::debug!("conference {}: {nick} is owner", self.room)
@@ -714,6 +753,19 @@ impl Conference {
                 log::debug!("conference {}: mute notification failed: {e}", self.room)
             }
             (Pending::MuteNotice(_), Ok(_)) => {}
+            (Pending::Media(_, op), answer) => {
+                let caps_ver = match &op {
+                    MediaOp::Disco(nick) => self
+                        .member(nick)
+                        .and_then(|m| m.caps.as_ref())
+                        .map(|c| c.ver().to_string()),
+                    _ => None,
+                };
+                let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+                self.media
+                    .on_answer(ctx, info, op, caps_ver.as_deref(), answer);
+            }
+            (Pending::Bridge(_), _) => {}
         }
         if self.meeting_id.is_none() && self.state.in_room() {
             self.meeting_id = Some(uuid(ctx.rng).into());
@@ -722,13 +774,60 @@ impl Conference {
 
     /// The room configuration is over (done or failed): answer the
     /// requests that waited for it.
-    fn configuration_done(&mut self) {
+    fn configuration_done(&mut self, ctx: &mut Ctx<'_>) {
         if !self.state.in_room() {
             return;
         }
         self.configured = true;
         for w in self.waiting.drain(..) {
             self.answers.push((w, Ok(())));
+        }
+        self.sync_media(ctx);
+    }
+
+    /// With two participants or more (and the room configured), every
+    /// member is invited (protocol.md §2.4: all at first, then each new one).
+    fn sync_media(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.configured
+            || !matches!(self.state, State::Active | State::SingleParticipant { .. })
+        {
+            return;
+        }
+        let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+        for m in &self.members {
+            if self.media.participant(m.nick()).is_none() {
+                self.media.invite(ctx, info, m);
+            }
+        }
+    }
+
+    /// The media state (bridge sessions, participants' Jingle sessions).
+    pub fn media(&self) -> &Media {
+        &self.media
+    }
+
+    /// A Jingle request from the occupant `nick`.
+    pub fn on_jingle(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        nick: &str,
+        req: &JingleRequest<'_>,
+    ) -> Result<(), StanzaError> {
+        let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+        self.media.on_jingle(ctx, info, nick, req)
+    }
+
+    /// A bridge failed or left: participants on it move to another one.
+    pub fn bridge_gone(&mut self, ctx: &mut Ctx<'_>, bridge: &BridgeId) {
+        let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+        self.media.bridge_gone(ctx, info, bridge);
+    }
+
+    /// A bridge became usable: invites waiting for one go on.
+    pub fn bridge_available(&mut self, ctx: &mut Ctx<'_>) {
+        if self.media.waiting_for_bridge() {
+            let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+            self.media.bridge_available(ctx, info);
         }
     }
 
@@ -762,6 +861,9 @@ impl Conference {
                     self.room,
                     ctx.cfg.single_participant_timeout
                 );
+                let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+                self.media
+                    .end_all(ctx, info, ReasonCondition::Expired, "Idle session timeout");
                 self.set_state(State::WaitingForSecond);
             }
             _ => {}
@@ -779,6 +881,8 @@ impl Conference {
         }
         self.members.clear();
         self.owner = None;
+        // Nothing can be sent now; the bridge expires what it has on its own.
+        self.media = Media::default();
         self.set_state(State::Disconnected);
     }
 
@@ -799,6 +903,7 @@ impl Conference {
             return;
         }
         if !matches!(self.state, State::Disconnected) {
+            self.media.stop(ctx);
             muc::write_leave(ctx.out, &self.me);
         }
         log::info!("conference {}: stopped: {reason}", self.room);
@@ -834,6 +939,22 @@ fn push_small<T>(v: &mut Vec<T>, x: T) {
         v.reserve_exact(1);
     }
     v.push(x);
+}
+
+/// What the media layer needs to know of its conference; the meeting id
+/// (Colibri2 `meeting-id`) is the room's, else a random UUID made now.
+fn conf_info<'c>(
+    id: ConfId,
+    room: &'c Jid,
+    meeting_id: &'c mut Option<Box<str>>,
+    rng: &mut Rng,
+) -> ConfInfo<'c> {
+    let mid = meeting_id.get_or_insert_with(|| uuid(rng).into());
+    ConfInfo {
+        id,
+        room: room.bare(),
+        meeting_id: mid,
+    }
 }
 
 /// A random RFC 4122 version-4 UUID (the meeting id when the room has none).

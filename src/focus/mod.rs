@@ -18,11 +18,14 @@
 
 pub mod auth;
 pub mod bridge;
+mod bridges;
 pub mod codecs;
+pub mod colibri;
 pub mod conference;
 pub mod config;
 pub mod features;
 pub mod iq_tracker;
+pub mod media;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -39,8 +42,12 @@ use crate::util::rng::Rng;
 use crate::xml::{El, XmlWriter, ns};
 
 pub use auth::{AuthAuthority, AuthConfig};
+use bridge::BridgeRegistry;
+pub use bridges::MediaConfig;
+use codecs::CodecConfig;
 pub use conference::{ConfId, Conference, Ctx, Pending, State, StopReason, WaitingRequest};
 pub use config::FocusConfig;
+use features::CapsCache;
 pub use iq_tracker::IqTracker;
 
 /// Our identity on disco#info, as Jicofo's component named itself.
@@ -78,6 +85,11 @@ struct Shared {
     tracker: IqTracker<Pending>,
     rng: Rng,
     auth: Option<AuthAuthority>,
+    registry: BridgeRegistry,
+    caps: CapsCache,
+    codecs: CodecConfig,
+    /// Our full JID on the client stream, once online.
+    our_jid: String,
 }
 
 impl Shared {
@@ -89,6 +101,10 @@ impl Shared {
             tracker: &mut self.tracker,
             rng: &mut self.rng,
             auth: self.auth.as_ref(),
+            registry: &mut self.registry,
+            caps: &mut self.caps,
+            codecs: &self.codecs,
+            our_jid: &self.our_jid,
         }
     }
 }
@@ -107,14 +123,28 @@ pub struct Focus {
     online: [Option<String>; 2],
     graceful_shutdown: bool,
     events: VecDeque<FocusEvent>,
+    /// Bridge discovery (disco rounds, brewery) and health checks.
+    discovery: bridges::Discovery,
 }
 
 impl Focus {
-    /// A focus with no conferences. `seed` seeds its random generator (auth
-    /// session ids, meeting ids, IQ ids).
+    /// A focus with no conferences and no bridge discovery (simulations
+    /// feed bridges in). `seed` seeds its random generator (auth session
+    /// ids, meeting ids, IQ ids).
     pub fn new(cfg: FocusConfig, auth: Option<AuthConfig>, seed: [u8; 32]) -> Self {
+        Focus::with_media(cfg, auth, MediaConfig::quiet(), seed)
+    }
+
+    /// A focus with bridge and codec settings.
+    pub fn with_media(
+        cfg: FocusConfig,
+        auth: Option<AuthConfig>,
+        media: MediaConfig,
+        seed: [u8; 32],
+    ) -> Self {
         let mut rng = Rng::from_seed(seed);
         let prefix = rng.token(6);
+        let discovery = bridges::Discovery::new(&media.bridges);
         Focus {
             shared: Shared {
                 cfg,
@@ -122,6 +152,10 @@ impl Focus {
                 tracker: IqTracker::new(prefix),
                 rng,
                 auth: auth.map(AuthAuthority::new),
+                registry: BridgeRegistry::new(media.bridges),
+                caps: CapsCache::default(),
+                codecs: media.codecs,
+                our_jid: String::new(),
             },
             slots: Vec::new(),
             free: Vec::new(),
@@ -130,6 +164,7 @@ impl Focus {
             online: [None, None],
             graceful_shutdown: false,
             events: VecDeque::new(),
+            discovery,
         }
     }
 
@@ -231,6 +266,11 @@ impl Focus {
             self.handle_shutdown_request(conn, iq, req, from);
         } else if conn == ConnId::Client && MuteRequest::from_iq(iq).is_some() {
             self.handle_mute(now, iq);
+        } else if conn == ConnId::Client
+            && iq.ty == crate::stanza::IqType::Set
+            && iq.payload_is("jingle", ns::JINGLE)
+        {
+            self.handle_jingle(now, iq);
         } else {
             let what = iq.payload.map(|p| p.name()).unwrap_or("an empty IQ");
             log::debug!(
@@ -343,7 +383,9 @@ impl Focus {
         pending: Pending,
         answer: Result<Option<El<'_>>, StanzaError>,
     ) {
-        let id = pending.conference();
+        let Some(id) = pending.conference() else {
+            return self.bridge_answer(now, pending, answer);
+        };
         let Some(slot) = self
             .slots
             .get_mut(id.idx as usize)
@@ -493,7 +535,9 @@ impl Focus {
         self.sync_timer(idx);
         self.free.push(idx);
         self.by_room.remove(room);
-        self.shared.tracker.cancel_where(|p| p.conference() == id);
+        self.shared
+            .tracker
+            .cancel_where(|p| p.conference() == Some(id));
         if let Some(auth) = self.shared.auth.as_mut() {
             auth.conference_ended(room);
         }
@@ -755,6 +799,9 @@ impl Focus {
         let Ok(mp) = MucPresence::parse(&p) else {
             return;
         };
+        if self.is_brewery(&mp.room) {
+            return self.brewery_presence(now, &mp);
+        }
         // Rooms send their JIDs in canonical form: a hit on the string as
         // received needs no parsing (a key is canonical, so an equal string
         // is too); anything else is canonicalised and looked up again.
@@ -783,6 +830,8 @@ impl Focus {
         if conn != ConnId::Client {
             return;
         }
+        self.shared.our_jid = jid.to_string();
+        self.bridges_online(now);
         for idx in 0..self.slots.len() as u32 {
             if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 let mut ctx = self.shared.ctx(now);
@@ -805,6 +854,7 @@ impl Focus {
         if conn != ConnId::Client {
             return;
         }
+        self.bridges_offline(now);
         for idx in 0..self.slots.len() as u32 {
             if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 conf.on_client_offline(now);
@@ -838,6 +888,7 @@ impl Focus {
             .into_iter()
             .chain(self.shared.tracker.poll_timeout())
             .chain(auth)
+            .chain(self.bridges_poll_timeout())
             .min()
     }
 
@@ -868,6 +919,8 @@ impl Focus {
         if let Some(auth) = self.shared.auth.as_mut() {
             auth.handle_timeout(now);
         }
+        self.bridges_timeout(now);
+        self.bridge_events(now);
     }
 }
 

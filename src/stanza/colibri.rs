@@ -1050,6 +1050,9 @@ pub struct BridgeStats {
     pub conferences: Option<u32>,
     /// `participants`.
     pub participants: Option<u32>,
+    /// `colibri2`: whether the bridge speaks Colibri2. Brewery bridges are
+    /// taken to speak it unless this is explicitly `false`.
+    pub colibri2: Option<bool>,
 }
 
 /// A stat as a double, as Jicofo's `getDouble` reads it; non-finite values
@@ -1089,6 +1092,7 @@ impl BridgeStats {
                 "healthy" => s.healthy = Some(java_bool(&value)),
                 "conferences" => s.conferences = value.parse().ok(),
                 "participants" => s.participants = value.parse().ok(),
+                "colibri2" => s.colibri2 = Some(java_bool(&value)),
                 _ => {}
             }
         }
@@ -1131,6 +1135,7 @@ impl BridgeStats {
         take(&mut self.healthy, &newer.healthy);
         take(&mut self.conferences, &newer.conferences);
         take(&mut self.participants, &newer.participants);
+        take(&mut self.colibri2, &newer.colibri2);
     }
 
     /// Writes `<stats xmlns='http://jitsi.org/protocol/colibri'>` with a
@@ -1159,6 +1164,7 @@ impl BridgeStats {
         stat("healthy", b(self.healthy));
         stat("conferences", self.conferences.map(|v| v.to_string()));
         stat("participants", self.participants.map(|v| v.to_string()));
+        stat("colibri2", self.colibri2.map(|v| v.to_string()));
         w.end();
     }
 }

@@ -886,6 +886,7 @@ fn full_stats() -> BridgeStats {
         healthy: Some(true),
         conferences: Some(12),
         participants: Some(57),
+        colibri2: None,
     }
 }
 
