@@ -442,16 +442,19 @@ impl ColibriSession {
         .find_map(|k| c.transport_for(k, endpoint))
         .cloned()
         .ok_or_else(|| AllocFailure::Malformed("no transport in the answer".into()))?;
+        // The bridge's own SSRC on each channel is the `<source/>` of the
+        // answer (protocol.md §4.1); `<ssrc>` children list what it
+        // receives from the endpoint, not what it sends.
         let mut feedback = EndpointSourceSet::new();
         for ch in c
             .channels
             .iter()
             .filter(|ch| ch.endpoint.as_deref() == Some(endpoint))
         {
-            for ssrc in &ch.ssrcs {
+            for s in ch.sources.iter().flatten() {
                 let label = format!("mixedlabel{}0", ch.media.name());
                 feedback.add_source(
-                    Source::new(*ssrc, ch.media)
+                    Source::new(s.ssrc.0, ch.media)
                         .with_parameter("cname", "mixed")
                         .with_parameter("label", &label)
                         .with_parameter("msid", &format!("mixedmslabel {label}"))

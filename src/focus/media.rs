@@ -132,6 +132,11 @@ pub struct Media {
     participants: Vec<Participant>,
     sessions: Vec<ColibriSession>,
     sources: ConferenceSourceMap,
+    /// Bridges that refused this conference because they are in graceful
+    /// shutdown. Selection may still offer such a bridge when it is the only
+    /// one; asking it again would be refused again at once, so invites wait
+    /// for another bridge instead (until the set of bridges changes).
+    refused: Vec<BridgeId>,
 }
 
 /// What the conference needs to tell the media layer about itself.
@@ -272,6 +277,16 @@ impl Media {
             self.set_invite(conf.room, i, Invite::WaitingForBridge(features));
             return;
         };
+        if self.refused.contains(&bridge) {
+            log::warn!(
+                "conference {}: bridge {} refused this conference (graceful shutdown); {} waits for another bridge",
+                conf.room,
+                bridge.as_str(),
+                self.participants[i].nick
+            );
+            self.set_invite(conf.room, i, Invite::WaitingForBridge(features));
+            return;
+        }
         let s = match self
             .sessions
             .iter()
@@ -393,8 +408,15 @@ impl Media {
                 }
                 if graceful {
                     ctx.registry.mark_graceful_shutdown(&bridge);
+                    if !self.refused.contains(&bridge) {
+                        self.refused.push(bridge.clone());
+                    }
                 }
-                self.remove_session(ctx, conf, &bridge, false);
+                // Expired as Jicofo's removeSession does: the bridge may
+                // still hold the conference, and the re-invite may create it
+                // there again (a second create for the meeting id would be
+                // refused with conference_already_exists, again and again).
+                self.remove_session(ctx, conf, &bridge, true);
             }
         }
     }
@@ -643,7 +665,7 @@ impl Media {
                             self.reinvite(ctx, conf, &nick)
                         }
                         colibri::UpdateReaction::RemoveSession => {
-                            self.remove_session(ctx, conf, &bridge, false)
+                            self.remove_session(ctx, conf, &bridge, true)
                         }
                         colibri::UpdateReaction::Ignore => {}
                     }
@@ -782,8 +804,11 @@ impl Media {
                 let s = self.sessions.iter().position(|x| *x.bridge() == b);
                 match s {
                     Some(s) if self.sessions[s].can_expire_unanswered() => {
-                        self.sessions[s].expire(ctx, nick, None);
                         self.participants.remove(i);
+                        // The last endpoint goes with the conference expire below.
+                        if bridge_in_use(&self.participants, &b) {
+                            self.sessions[s].expire(ctx, nick, None);
+                        }
                     }
                     Some(_) => self.set_invite(conf.room, i, Invite::Leaving(b)),
                     None => {
@@ -804,7 +829,11 @@ impl Media {
     fn drop_participant(&mut self, ctx: &mut Ctx<'_>, _conf: ConfInfo<'_>, i: usize) {
         let p = self.participants.remove(i);
         if let Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) = p.invite {
-            if let Some(sess) = self.sessions.iter_mut().find(|x| *x.bridge() == s.bridge) {
+            // The last endpoint goes with the conference expire below.
+            let others = bridge_in_use(&self.participants, &s.bridge);
+            if let Some(sess) = self.sessions.iter_mut().find(|x| *x.bridge() == s.bridge)
+                && others
+            {
                 sess.expire(ctx, &p.nick, Some(&s.alloc));
             }
             ctx.registry.endpoints_removed(&s.bridge, 1);
@@ -813,17 +842,14 @@ impl Media {
         self.maybe_expire_sessions(ctx);
     }
 
-    /// With nobody left on a bridge, its conference is expired.
+    /// With nobody left on a bridge, its conference is expired: only the
+    /// conference, as Jicofo does. A bridge expires a conference once its
+    /// last endpoint is expired, so an endpoint expire before it would make
+    /// the bridge answer the conference expire with `conference_not_found`.
     fn maybe_expire_sessions(&mut self, ctx: &mut Ctx<'_>) {
         let participants = &self.participants;
         self.sessions.retain(|s| {
-            let used = participants.iter().any(|p| match &p.invite {
-                Invite::Allocating(_, b) | Invite::Leaving(b) => b == s.bridge(),
-                Invite::Initiating(x) | Invite::Invited(x) | Invite::Active(x) => {
-                    &x.bridge == s.bridge()
-                }
-                _ => false,
-            });
+            let used = bridge_in_use(participants, s.bridge());
             if !used {
                 s.expire_conference(ctx);
             }
@@ -883,6 +909,7 @@ impl Media {
 
     /// A bridge became usable: invites waiting for one go on.
     pub fn bridge_available(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>) {
+        self.refused.clear();
         let waiting: Vec<(usize, Features)> = self
             .participants
             .iter()
@@ -903,6 +930,16 @@ impl Media {
             .iter()
             .any(|p| matches!(p.invite, Invite::WaitingForBridge(_)))
     }
+}
+
+/// True while a participant is being invited to, or is in session on,
+/// `bridge`.
+fn bridge_in_use(participants: &[Participant], bridge: &BridgeId) -> bool {
+    participants.iter().any(|p| match &p.invite {
+        Invite::Allocating(_, b) | Invite::Leaving(b) => b == bridge,
+        Invite::Initiating(x) | Invite::Invited(x) | Invite::Active(x) => &x.bridge == bridge,
+        _ => false,
+    })
 }
 
 fn bad(text: &str) -> StanzaError {

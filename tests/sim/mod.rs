@@ -29,6 +29,9 @@
 
 #![allow(dead_code)]
 
+mod media;
+pub use media::*;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -378,6 +381,8 @@ pub struct World {
     pub transcript: Vec<String>,
     /// Events the focus raised.
     pub events: Vec<FocusEvent>,
+    /// Bridges and participants' clients (`media.rs`).
+    pub media: MediaSim,
     /// Most stanzas one [`World::drive`] may move (and most timer firings
     /// one [`World::advance_to`] may see) before it is called a livelock.
     pub max_steps: usize,
@@ -406,6 +411,7 @@ impl World {
             delivered: Vec::new(),
             transcript: Vec::new(),
             events: Vec::new(),
+            media: MediaSim::default(),
             max_steps: MAX_STEPS,
             to_focus: VecDeque::new(),
             online: [true, true],
@@ -817,8 +823,15 @@ impl World {
 
     /// A participant's automatic reactions.
     fn participant_receives(&mut self, me: &str, node: &Node) {
-        // Acknowledge IQ requests (the focus's mute notifications).
-        if node.name == "iq" && matches!(node.attr("type"), Some("get" | "set")) {
+        if self.bridge_receives(me, node) {
+            return;
+        }
+        let request = node.name == "iq" && matches!(node.attr("type"), Some("get" | "set"));
+        if request && self.client_iq(me, node) {
+            return;
+        }
+        // Acknowledge other IQ requests (the focus's mute notifications).
+        if request {
             let id = node.attr("id").unwrap_or("").to_string();
             let from = node.attr("from").unwrap_or("").to_string();
             let xml = format!("<iq type='result' id='{id}' from='{me}' to='{from}'/>");
@@ -1028,6 +1041,9 @@ impl World {
     }
 
     fn muc_from_focus(&mut self, node: &Node) {
+        if self.server_iq(node) {
+            return;
+        }
         let to = node.attr("to").unwrap_or("").to_string();
         let room = bare(&to).to_string();
         match node.name.as_str() {
