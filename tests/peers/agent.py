@@ -28,6 +28,9 @@ Commands (all waits are bounded by "timeout", seconds, default 10):
                    re-sent at once when joined)                 -> type ok, sent
   auto_ack_jingle  on (bool): answer every Jingle IQ set with an empty result
                    -> type ok
+  add_features     features (list of vars): advertised in our disco#info from
+                   now on, as a Jitsi Meet client advertises its media
+                   features                                     -> type ok
   connect          timeout: connect again after a disconnect    -> type connected|failed
   disconnect       timeout                                      -> type disconnected
   quit             -> type ok, then the process exits
@@ -409,6 +412,11 @@ class Agent(ClientXMPP):
     async def cmd_auto_ack_jingle(self, cmd):
         self.auto_ack = bool(cmd.get("on", True))
         return {"type": "ok", "on": self.auto_ack}
+
+    async def cmd_add_features(self, cmd):
+        for var in cmd.get("features") or []:
+            self.plugin["xep_0030"].add_feature(var)
+        return {"type": "ok"}
 
     async def cmd_connect(self, cmd):
         fut = self.loop.create_future()

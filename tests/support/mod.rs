@@ -95,6 +95,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod bridge;
 pub mod focus;
 pub mod json;
 pub mod os;

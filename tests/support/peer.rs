@@ -476,6 +476,13 @@ impl Peer {
         self.request(cmd("auto_ack_jingle", [("on", on.into())]));
     }
 
+    /// Advertises `features` in our disco#info from now on (the focus asks
+    /// a participant what media it supports before inviting it).
+    pub fn add_features(&mut self, features: &[&str]) {
+        let list: Vec<Json> = features.iter().map(|f| Json::from(*f)).collect();
+        self.request(cmd("add_features", [("features", list.into())]));
+    }
+
     /// Closes the stream and waits for the disconnection.
     pub fn disconnect(&mut self) -> Json {
         self.request(cmd("disconnect", [("timeout", 5.into())]))

@@ -10,7 +10,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -163,6 +163,8 @@ where
     )
 }
 
+static NEXT_RESOURCE: AtomicUsize = AtomicUsize::new(0);
+
 /// Runs a c2s client `user@domain` with `password` against `prosody`.
 pub fn spawn_client<H>(
     prosody: &Prosody,
@@ -179,7 +181,12 @@ where
         domain: domain.to_string(),
         username: user.to_string(),
         password: Some(Secret::new(password)),
-        resource: Some(format!("emulator-{}", std::process::id())),
+        // Unique per peer: two bridges of one test may share an account.
+        resource: Some(format!(
+            "emulator-{}-{}",
+            std::process::id(),
+            NEXT_RESOURCE.fetch_add(1, Ordering::Relaxed)
+        )),
         tls: client_config(RootChoice::CaPem(ca)).expect("TLS config"),
         allow_plaintext: false,
         max_stanza: 1 << 20,
