@@ -26,6 +26,8 @@ pub mod config;
 pub mod features;
 pub mod iq_tracker;
 pub mod media;
+pub mod rate_limit;
+pub mod sources;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, VecDeque};
