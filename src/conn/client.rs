@@ -51,6 +51,7 @@ use super::sasl::{self, Mechanism, SaslClient, SaslError};
 use super::stream::{self, StreamCondition, StreamError, StreamHeader};
 use super::{ConnError, ConnEvent};
 use crate::config::Secret;
+use crate::stanza::ping;
 use crate::xml::{El, Frame, Framer, Parser, XmlWriter, ns};
 
 pub use super::component::HANDSHAKE_TIMEOUT;
@@ -690,15 +691,9 @@ impl ClientConn {
                     }
                     match self.state {
                         State::Ready { .. } => {
-                            if root.name() == "iq"
-                                && matches!(root.attr_raw("type"), Some("result" | "error"))
-                                && root
-                                    .attr_raw("id")
-                                    .is_some_and(|id| self.keepalive.handle_reply(id))
-                            {
-                                continue;
+                            if !self.keepalive.handle_answer(root) {
+                                sink(root);
                             }
-                            sink(root);
                             continue;
                         }
                         State::Closing { .. } => continue,
@@ -1246,10 +1241,7 @@ impl ClientConn {
             State::Ready { ref jid } => match self.keepalive.handle_timeout(now) {
                 KeepAliveAction::Idle => Ok(()),
                 KeepAliveAction::SendPing(id) => {
-                    let mut w = XmlWriter::new(&mut self.pending);
-                    w.start("iq").attr("type", "get").attr("id", &id);
-                    w.attr("from", jid).attr("to", &self.opts.domain);
-                    w.start_ns("ping", ns::PING).end().end();
+                    ping::write_ping(&mut self.pending, &id, Some(jid), &self.opts.domain);
                     Ok(())
                 }
                 KeepAliveAction::Dead => Err(self.fail_with(

@@ -22,6 +22,7 @@ use super::keepalive::{KeepAlive, KeepAliveAction, KeepAliveConfig};
 use super::stream::{self, StreamCondition, StreamError, StreamHeader};
 use super::{ConnError, ConnEvent};
 use crate::config::Secret;
+use crate::stanza::ping;
 use crate::xml::{El, Frame, Framer, Parser, XmlWriter, ns};
 
 /// How long each handshake step may take before the server counts as silent.
@@ -218,15 +219,9 @@ impl ComponentConn {
                             });
                         }
                         ComponentState::Ready => {
-                            if root.name() == "iq"
-                                && matches!(root.attr_raw("type"), Some("result" | "error"))
-                                && root
-                                    .attr_raw("id")
-                                    .is_some_and(|id| self.keepalive.handle_reply(id))
-                            {
-                                continue;
+                            if !self.keepalive.handle_answer(root) {
+                                sink(root);
                             }
-                            sink(root);
                         }
                         ComponentState::Closing { .. } => {}
                         _ => {
@@ -359,11 +354,12 @@ impl ComponentConn {
             ComponentState::Ready => match self.keepalive.handle_timeout(now) {
                 KeepAliveAction::Idle => Ok(()),
                 KeepAliveAction::SendPing(id) => {
-                    let mut w = XmlWriter::new(&mut self.out);
-                    w.start("iq").attr("type", "get").attr("id", &id);
-                    w.attr("from", &self.opts.jid)
-                        .attr("to", &self.opts.server_domain);
-                    w.start_ns("ping", ns::PING).end().end();
+                    ping::write_ping(
+                        &mut self.out,
+                        &id,
+                        Some(&self.opts.jid),
+                        &self.opts.server_domain,
+                    );
                     Ok(())
                 }
                 KeepAliveAction::Dead => Err(self.fail_with(
