@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use sha1::{Digest, Sha1};
 
 use super::keepalive::{KeepAlive, KeepAliveAction, KeepAliveConfig};
-use super::stream::{self, StreamCondition, StreamError, StreamHeader};
+use super::stream::{self, StreamCondition, StreamError};
 use super::{ConnError, ConnEvent};
 use crate::config::Secret;
 use crate::stanza::ping;
@@ -180,25 +180,17 @@ impl ComponentConn {
                 Frame::Whitespace => {}
                 Frame::StreamOpen(range) => self.on_header(now, range)?,
                 Frame::StreamClose => {
-                    let was_closing = matches!(self.state, ComponentState::Closing { .. });
-                    if !was_closing {
-                        self.out.extend_from_slice(stream::STREAM_CLOSE);
-                    }
+                    let closing = matches!(self.state, ComponentState::Closing { .. });
+                    let result = stream::answer_close(&mut self.out, closing);
                     self.set_state(ComponentState::Closed);
                     self.keepalive.stop();
-                    return if was_closing {
-                        Ok(())
-                    } else {
-                        Err(ConnError::Closed)
-                    };
+                    return result;
                 }
                 Frame::Stanza(range) => {
-                    let doc = match self.parser.parse(self.framer.bytes(range), ns::COMPONENT) {
+                    let frame = self.framer.bytes(range);
+                    let doc = match stream::parse_stanza(&mut self.parser, frame, ns::COMPONENT) {
                         Ok(d) => d,
-                        Err(e) => {
-                            let err = ConnError::Malformed(e.to_string());
-                            return Err(self.fail_with(StreamCondition::NotWellFormed, err));
-                        }
+                        Err((cond, err)) => return Err(self.fail_with(cond, err)),
                     };
                     let root = doc.root();
                     if let Some(se) = StreamError::parse(root) {
@@ -243,17 +235,10 @@ impl ComponentConn {
             let err = ConnError::Protocol("a second stream header".into());
             return Err(self.fail_with(StreamCondition::NotWellFormed, err));
         }
-        let header = match self.parser.parse_open_tag(self.framer.bytes(range)) {
-            Ok(doc) => StreamHeader::parse(doc.root(), ns::COMPONENT),
-            Err(_) => Err(StreamCondition::NotWellFormed),
-        };
-        let header = match header {
+        let frame = self.framer.bytes(range);
+        let header = match stream::read_header(&mut self.parser, frame, ns::COMPONENT) {
             Ok(h) => h,
-            Err(cond) => {
-                return Err(
-                    self.fail_with(cond, ConnError::Protocol("an invalid stream header".into()))
-                );
-            }
+            Err((cond, err)) => return Err(self.fail_with(cond, err)),
         };
         let Some(id) = header.id else {
             let err = ConnError::Protocol("the stream header has no id to hash".into());
