@@ -234,14 +234,9 @@ pub fn write_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::with_root as with;
     use crate::stanza::{Condition, ErrorType};
     use crate::xml::{Parser, ns};
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
 
     fn s(out: Vec<u8>) -> String {
         String::from_utf8(out).unwrap()

@@ -85,13 +85,8 @@ pub fn write_message(
 mod tests {
     use super::*;
     use crate::stanza::Condition;
-    use crate::xml::{Parser, ns};
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
+    use crate::stanza::with_root as with;
+    use crate::xml::ns;
 
     #[test]
     fn parses_a_groupchat_message() {

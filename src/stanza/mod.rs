@@ -255,16 +255,19 @@ pub(crate) fn open_stanza<'w, 'b>(
         .attr_opt("to", to)
 }
 
+/// For tests: parses `xml` as a frame of a stream whose default namespace
+/// is `default_ns` and hands its root to `f`.
+#[cfg(test)]
+pub(crate) fn with_root<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
+    let mut p = crate::xml::Parser::new();
+    let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
+    f(doc.root())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::with_root as parse_with;
     use super::*;
-    use crate::xml::Parser;
-
-    fn parse_with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
 
     #[test]
     fn dispatches_by_root() {

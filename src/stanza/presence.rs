@@ -143,13 +143,8 @@ pub fn write_presence(
 mod tests {
     use super::*;
     use crate::stanza::Condition;
-    use crate::xml::{Parser, ns};
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
+    use crate::stanza::with_root as with;
+    use crate::xml::ns;
 
     #[test]
     fn parses_an_occupant_presence() {
