@@ -15,6 +15,7 @@ use super::colibri_common::{
     parse_colibri_group, parse_colibri_source, parse_hdrext, parse_payload_type, parse_transport,
 };
 use super::colibri2::{self, Colibri2Request, ConferenceModified};
+use super::fuzz::reparse;
 use super::jingle::{SctpMap, write_source, write_ssrc_group};
 use super::sources::MediaType;
 use super::{Iq, IqType, StanzaError, is_stanza_ns};
@@ -204,7 +205,7 @@ fn drive_iq(iq: &Iq<'_>) {
     };
     let mut out = Vec::new();
     colibri2::write_colibri2_error(&mut out, iq, Some("jvb@b.test/x"), &err);
-    reparse_iq(&out, |r| {
+    reparse(&out, ns::CLIENT, |r| {
         assert_eq!((r.ty, &r.id), (IqType::Error, &iq.id));
         assert_eq!(r.to, iq.from);
         assert_eq!(r.error().as_ref(), Some(&err));
@@ -219,22 +220,11 @@ fn drive_iq(iq: &Iq<'_>) {
     };
     let mut out = Vec::new();
     colibri2::write_conference_modified(&mut out, iq, None, &answer);
-    reparse_iq(&out, |r| {
+    reparse(&out, ns::CLIENT, |r| {
         assert_eq!((r.ty, &r.id), (IqType::Result, &iq.id));
         let m = ConferenceModified::parse(r.payload.expect("a payload")).expect("readable");
         assert_eq!(m, answer);
     });
-}
-
-fn reparse_iq(out: &[u8], check: impl FnOnce(&Iq<'_>)) {
-    let mut p = Parser::new();
-    let doc = p.parse(out, ns::CLIENT).unwrap_or_else(|e| {
-        panic!(
-            "reply does not parse ({e}): {}",
-            String::from_utf8_lossy(out)
-        )
-    });
-    check(&Iq::parse(doc.root()).expect("reply is an IQ"));
 }
 
 #[cfg(test)]

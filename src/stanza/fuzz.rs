@@ -238,14 +238,18 @@ fn drive_focus(p: crate::xml::El<'_>, default_ns: &'static str) {
     }
 }
 
-/// Parses a reply we wrote; it must be one well-formed `<iq/>`.
-fn reparse(out: &[u8], default_ns: &'static str, check: impl FnOnce(&Iq<'_>)) {
+/// Parses an IQ we wrote (a reply, or a request of the Jingle and Colibri
+/// bodies); it must be one well-formed `<iq/>`, which `check` then reads.
+pub(crate) fn reparse(out: &[u8], default_ns: &'static str, check: impl FnOnce(&Iq<'_>)) {
     let mut p = Parser::new();
-    let doc = p
-        .parse(out, default_ns)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)));
-    let reply = Iq::parse(doc.root()).expect("our reply is an <iq/>");
-    check(&reply);
+    let doc = p.parse(out, default_ns).unwrap_or_else(|e| {
+        panic!(
+            "what we wrote does not parse ({e}): {}",
+            String::from_utf8_lossy(out)
+        )
+    });
+    let iq = Iq::parse(doc.root()).expect("what we wrote is an <iq/>");
+    check(&iq);
 }
 
 fn check_error_round_trip(e: &StanzaError) {

@@ -210,14 +210,11 @@ fn drive_offer(
 
 /// Parses a request we wrote; it must be one well-formed Jingle `<iq/>`.
 fn reparse(out: &[u8], check: impl FnOnce(&JingleRequest<'_>)) {
-    let mut p = Parser::new();
-    let doc = p
-        .parse(out, ns::CLIENT)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)));
-    let iq = Iq::parse(doc.root()).expect("our request is an <iq/>");
-    assert_eq!(iq.ty, IqType::Set);
-    let j = JingleRequest::from_iq(&iq).expect("our request is Jingle");
-    check(&j);
+    crate::stanza::fuzz::reparse(out, ns::CLIENT, |iq| {
+        assert_eq!(iq.ty, IqType::Set);
+        let j = JingleRequest::from_iq(iq).expect("our request is Jingle");
+        check(&j);
+    });
 }
 
 #[cfg(test)]
