@@ -230,6 +230,7 @@ fn drive_iq(iq: &Iq<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::fuzz::mutate_seeds;
     use crate::stanza::sources::Source;
 
     /// Colibri stanzas of protocol.md §3.3, §4.1 and §4.2, compacted.
@@ -303,21 +304,6 @@ mod tests {
     /// Bytes that change the meaning of XML.
     const SPICE: &[u8] = b"<>/'\"=&;:-1 \t\xc3\xa9xmlns";
 
-    /// A small deterministic generator: the test must be reproducible.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn seeds_exercise_every_reader() {
         for seed in SEEDS {
@@ -361,26 +347,7 @@ mod tests {
 
     #[test]
     fn mutations_never_panic() {
-        let mut rng = XorShift(0xc011_b412_5eed_0001);
-        for seed in SEEDS {
-            for _ in 0..1000 {
-                let mut data = seed.as_bytes().to_vec();
-                for _ in 0..1 + rng.below(3) {
-                    let at = rng.below(data.len());
-                    match rng.below(3) {
-                        0 => data[at] = SPICE[rng.below(SPICE.len())],
-                        1 => data.insert(at, SPICE[rng.below(SPICE.len())]),
-                        _ => {
-                            data.remove(at);
-                        }
-                    }
-                    if data.is_empty() {
-                        break;
-                    }
-                }
-                fuzz_colibri(&data);
-            }
-        }
+        mutate_seeds(0xc011_b412_5eed_0001, SEEDS, 1000, SPICE, fuzz_colibri);
     }
 
     #[test]
