@@ -200,79 +200,104 @@ pub fn parse_write_parse(data: &[u8]) {
     }
 }
 
-/// The component machine survives anything a server sends, in any pieces, at
-/// any time: it never panics, and once it has returned an `Err` nothing more
-/// reaches the sink until it is started again.
-///
-/// Script bytes are operations (low 3 bits) with a parameter (high 5 bits):
-/// feed a chunk of the payload and process it, advance the clock, fire the
-/// next deadline, close, end of file, send, drain output, restart. Whatever
-/// payload the script leaves is fed whole at the end, followed by the
-/// deadlines.
-pub fn component_machine(data: &[u8]) {
-    let (script, payload) = split_script(data);
-    let max_stanza = MAX_FRAMES[script.first().map_or(0, |b| *b as usize % MAX_FRAMES.len())];
-    let mut c = ComponentConn::new(ComponentOptions {
-        jid: "focus.meet.test".into(),
-        server_domain: "meet.test".into(),
-        secret: Secret::new("focus_secret"),
-        max_stanza,
-        keepalive: KeepAliveConfig::default(),
-    });
-    let t0 = Instant::now();
-    let mut h = Harness {
-        now: t0,
-        dead: false,
-        rest: payload,
-    };
-    c.start(h.now);
-    for &op in script.iter().skip(1) {
+/// A stream machine driven by a script, as [`component_machine`] and
+/// [`client_machine`] drive theirs: each harness says what an operation does
+/// to its machine and checks what the machine did; [`run_ops`] decodes the
+/// script, so both machines read the same operations the same way.
+trait Scripted {
+    /// The harness's clock.
+    fn clock(&mut self) -> &mut Instant;
+    /// The machine's next deadline.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Feeds the next `n` payload bytes (all that is left, at the most) and
+    /// processes them.
+    fn feed(&mut self, n: usize);
+    /// Fires the machine's timers at the clock's time.
+    fn timeout(&mut self);
+    /// Starts a clean close.
+    fn close(&mut self);
+    /// The socket reached end of file.
+    fn eof(&mut self);
+    /// Sends a stanza, then takes up to `n` bytes of the output.
+    fn send_and_drain(&mut self, n: usize);
+    /// Starts the machine again.
+    fn restart(&mut self);
+}
+
+/// Runs the operations of a machine script: each byte is an operation (low
+/// 3 bits) with a parameter (high 5 bits): 0 and 1 feed 1 to 32 or 64 to
+/// 2048 payload bytes, 2 advances the clock by 250 ms steps and fires the
+/// timers, 3 fires the next deadline, 4 closes, 5 reports end of file, 6
+/// sends, then drains up to 8 bytes per parameter step, 7 restarts (when
+/// the parameter is a multiple of 4). Whatever payload the script leaves is fed whole at the end,
+/// followed by up to eight deadlines.
+fn run_ops(ops: &[u8], m: &mut impl Scripted) {
+    for &op in ops {
         let arg = (op >> 3) as usize;
         match op & 7 {
-            0 | 1 => {
-                let n = if op & 7 == 0 { arg + 1 } else { (arg + 1) * 64 };
-                h.feed(&mut c, n);
-            }
+            0 => m.feed(arg + 1),
+            1 => m.feed((arg + 1) * 64),
             2 => {
-                h.now += Duration::from_millis(250 * arg as u64);
-                h.timeout(&mut c);
+                *m.clock() += Duration::from_millis(250 * arg as u64);
+                m.timeout();
             }
             3 => {
-                if let Some(at) = c.poll_timeout() {
-                    h.now = h.now.max(at);
+                if let Some(at) = m.poll_timeout() {
+                    let now = m.clock();
+                    *now = (*now).max(at);
                 }
-                h.timeout(&mut c);
+                m.timeout();
             }
-            4 => c.close(h.now),
-            5 => {
-                if c.handle_eof().is_some() {
-                    h.dead = true;
-                }
-                assert_eq!(c.state(), ComponentState::Closed);
-            }
-            6 => {
-                let ready = c.is_ready();
-                assert_eq!(c.send(b"<presence/>"), ready);
-                let n = c.output().len().min(arg * 8);
-                c.consume_output(n);
-            }
+            4 => m.close(),
+            5 => m.eof(),
+            6 => m.send_and_drain(arg * 8),
             _ => {
                 if arg % 4 == 0 {
-                    c.start(h.now);
-                    h.dead = false;
+                    m.restart();
                 }
             }
         }
     }
-    h.feed(&mut c, usize::MAX);
+    m.feed(usize::MAX);
     for _ in 0..8 {
-        let Some(at) = c.poll_timeout() else { break };
-        h.now = h.now.max(at);
-        h.timeout(&mut c);
+        let Some(at) = m.poll_timeout() else { break };
+        let now = m.clock();
+        *now = (*now).max(at);
+        m.timeout();
     }
 }
 
+/// The component machine survives anything a server sends, in any pieces, at
+/// any time: it never panics, and once it has returned an `Err` nothing more
+/// reaches the sink until it is started again.
+///
+/// Script byte 0 picks the stanza limit; the other script bytes are
+/// operations (low 3 bits) with a parameter (high 5 bits), decoded by
+/// `run_ops`: feed a chunk of the payload and process it,
+/// advance the clock, fire the next deadline, close, end of file, send,
+/// drain output, restart. Whatever payload the script leaves is fed whole
+/// at the end, followed by the deadlines.
+pub fn component_machine(data: &[u8]) {
+    let (script, payload) = split_script(data);
+    let max_stanza = MAX_FRAMES[script.first().map_or(0, |b| *b as usize % MAX_FRAMES.len())];
+    let mut h = Harness {
+        c: ComponentConn::new(ComponentOptions {
+            jid: "focus.meet.test".into(),
+            server_domain: "meet.test".into(),
+            secret: Secret::new("focus_secret"),
+            max_stanza,
+            keepalive: KeepAliveConfig::default(),
+        }),
+        now: Instant::now(),
+        dead: false,
+        rest: payload,
+    };
+    h.c.start(h.now);
+    run_ops(script.get(1..).unwrap_or_default(), &mut h);
+}
+
 struct Harness<'d> {
+    c: ComponentConn,
     now: Instant,
     /// An `Err` was returned and the machine was not started since.
     dead: bool,
@@ -280,33 +305,8 @@ struct Harness<'d> {
 }
 
 impl Harness<'_> {
-    fn feed(&mut self, c: &mut ComponentConn, n: usize) {
-        let (chunk, rest) = self.rest.split_at(n.min(self.rest.len()));
-        self.rest = rest;
-        c.handle_input(chunk);
-        let live = !matches!(c.state(), ComponentState::Idle | ComponentState::Closed);
-        let dead = self.dead;
-        let before = c.output().len();
-        let result = c.process(self.now, |el| {
-            assert!(!dead, "stanza <{}/> delivered after an error", el.name());
-        });
-        self.check(c, result, live, before);
-    }
-
-    fn timeout(&mut self, c: &mut ComponentConn) {
-        let live = !matches!(c.state(), ComponentState::Idle | ComponentState::Closed);
-        let before = c.output().len();
-        let result = c.handle_timeout(self.now);
-        self.check(c, result, live, before);
-    }
-
-    fn check(
-        &mut self,
-        c: &ComponentConn,
-        result: Result<(), ConnError>,
-        live: bool,
-        before: usize,
-    ) {
+    fn check(&mut self, result: Result<(), ConnError>, live: bool, before: usize) {
+        let c = &self.c;
         if result.is_err() {
             self.dead = true;
             assert_eq!(c.state(), ComponentState::Closed, "{result:?}");
@@ -319,6 +319,66 @@ impl Harness<'_> {
                 );
             }
         }
+    }
+
+    fn live(&self) -> bool {
+        !matches!(
+            self.c.state(),
+            ComponentState::Idle | ComponentState::Closed
+        )
+    }
+}
+
+impl Scripted for Harness<'_> {
+    fn clock(&mut self) -> &mut Instant {
+        &mut self.now
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.c.poll_timeout()
+    }
+
+    fn feed(&mut self, n: usize) {
+        let (chunk, rest) = self.rest.split_at(n.min(self.rest.len()));
+        self.rest = rest;
+        self.c.handle_input(chunk);
+        let live = self.live();
+        let dead = self.dead;
+        let before = self.c.output().len();
+        let result = self.c.process(self.now, |el| {
+            assert!(!dead, "stanza <{}/> delivered after an error", el.name());
+        });
+        self.check(result, live, before);
+    }
+
+    fn timeout(&mut self) {
+        let live = self.live();
+        let before = self.c.output().len();
+        let result = self.c.handle_timeout(self.now);
+        self.check(result, live, before);
+    }
+
+    fn close(&mut self) {
+        self.c.close(self.now);
+    }
+
+    fn eof(&mut self) {
+        if self.c.handle_eof().is_some() {
+            self.dead = true;
+        }
+        assert_eq!(self.c.state(), ComponentState::Closed);
+    }
+
+    fn send_and_drain(&mut self, n: usize) {
+        let ready = self.c.is_ready();
+        assert_eq!(self.c.send(b"<presence/>"), ready);
+        let n = self.c.output().len().min(n);
+        self.c.consume_output(n);
+    }
+
+    fn restart(&mut self) {
+        self.c.start(self.now);
+        self.dead = false;
     }
 }
 

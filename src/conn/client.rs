@@ -48,9 +48,10 @@ use rustls::pki_types::ServerName;
 
 use super::keepalive::{KeepAlive, KeepAliveAction, KeepAliveConfig};
 use super::sasl::{self, Mechanism, SaslClient, SaslError};
-use super::stream::{self, StreamCondition, StreamError, StreamHeader};
+use super::stream::{self, StreamCondition, StreamError};
 use super::{ConnError, ConnEvent};
 use crate::config::Secret;
+use crate::stanza::ping;
 use crate::xml::{El, Frame, Framer, Parser, XmlWriter, ns};
 
 pub use super::component::HANDSHAKE_TIMEOUT;
@@ -662,26 +663,18 @@ impl ClientConn {
                 Frame::Whitespace => {}
                 Frame::StreamOpen(range) => self.on_header(now, range)?,
                 Frame::StreamClose => {
-                    let was_closing = matches!(self.state, State::Closing { .. });
-                    if !was_closing {
-                        self.pending.extend_from_slice(stream::STREAM_CLOSE);
-                    }
+                    let closing = matches!(self.state, State::Closing { .. });
+                    let result = stream::answer_close(&mut self.pending, closing);
                     self.close_tls();
                     self.set_state(State::Closed);
                     self.keepalive.stop();
-                    return if was_closing {
-                        Ok(Flow::Continue)
-                    } else {
-                        Err(ConnError::Closed)
-                    };
+                    return result.map(|()| Flow::Continue);
                 }
                 Frame::Stanza(range) => {
-                    let doc = match self.parser.parse(self.framer.bytes(range), ns::CLIENT) {
+                    let frame = self.framer.bytes(range);
+                    let doc = match stream::parse_stanza(&mut self.parser, frame, ns::CLIENT) {
                         Ok(d) => d,
-                        Err(e) => {
-                            let err = ConnError::Malformed(e.to_string());
-                            return Err(self.fail_with(StreamCondition::NotWellFormed, err));
-                        }
+                        Err((cond, err)) => return Err(self.fail_with(cond, err)),
                     };
                     let root = doc.root();
                     if let Some(se) = StreamError::parse(root) {
@@ -690,15 +683,9 @@ impl ClientConn {
                     }
                     match self.state {
                         State::Ready { .. } => {
-                            if root.name() == "iq"
-                                && matches!(root.attr_raw("type"), Some("result" | "error"))
-                                && root
-                                    .attr_raw("id")
-                                    .is_some_and(|id| self.keepalive.handle_reply(id))
-                            {
-                                continue;
+                            if !self.keepalive.handle_answer(root) {
+                                sink(root);
                             }
-                            sink(root);
                             continue;
                         }
                         State::Closing { .. } => continue,
@@ -718,16 +705,10 @@ impl ClientConn {
             let err = ConnError::Protocol("a second stream header".into());
             return Err(self.fail_with(StreamCondition::NotWellFormed, err));
         };
-        let header = match self.parser.parse_open_tag(self.framer.bytes(range)) {
-            Ok(doc) => StreamHeader::parse(doc.root(), ns::CLIENT),
-            Err(_) => Err(StreamCondition::NotWellFormed),
-        };
-        let header = match header {
+        let frame = self.framer.bytes(range);
+        let header = match stream::read_header(&mut self.parser, frame, ns::CLIENT) {
             Ok(h) => h,
-            Err(cond) => {
-                let err = ConnError::Protocol("an invalid stream header".into());
-                return Err(self.fail_with(cond, err));
-            }
+            Err((cond, err)) => return Err(self.fail_with(cond, err)),
         };
         // Without version 1.0 there are no stream features, hence no login.
         if !header
@@ -1246,10 +1227,7 @@ impl ClientConn {
             State::Ready { ref jid } => match self.keepalive.handle_timeout(now) {
                 KeepAliveAction::Idle => Ok(()),
                 KeepAliveAction::SendPing(id) => {
-                    let mut w = XmlWriter::new(&mut self.pending);
-                    w.start("iq").attr("type", "get").attr("id", &id);
-                    w.attr("from", jid).attr("to", &self.opts.domain);
-                    w.start_ns("ping", ns::PING).end().end();
+                    ping::write_ping(&mut self.pending, &id, Some(jid), &self.opts.domain);
                     Ok(())
                 }
                 KeepAliveAction::Dead => Err(self.fail_with(

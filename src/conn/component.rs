@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use sha1::{Digest, Sha1};
 
 use super::keepalive::{KeepAlive, KeepAliveAction, KeepAliveConfig};
-use super::stream::{self, StreamCondition, StreamError, StreamHeader};
+use super::stream::{self, StreamCondition, StreamError};
 use super::{ConnError, ConnEvent};
 use crate::config::Secret;
+use crate::stanza::ping;
 use crate::xml::{El, Frame, Framer, Parser, XmlWriter, ns};
 
 /// How long each handshake step may take before the server counts as silent.
@@ -179,25 +180,17 @@ impl ComponentConn {
                 Frame::Whitespace => {}
                 Frame::StreamOpen(range) => self.on_header(now, range)?,
                 Frame::StreamClose => {
-                    let was_closing = matches!(self.state, ComponentState::Closing { .. });
-                    if !was_closing {
-                        self.out.extend_from_slice(stream::STREAM_CLOSE);
-                    }
+                    let closing = matches!(self.state, ComponentState::Closing { .. });
+                    let result = stream::answer_close(&mut self.out, closing);
                     self.set_state(ComponentState::Closed);
                     self.keepalive.stop();
-                    return if was_closing {
-                        Ok(())
-                    } else {
-                        Err(ConnError::Closed)
-                    };
+                    return result;
                 }
                 Frame::Stanza(range) => {
-                    let doc = match self.parser.parse(self.framer.bytes(range), ns::COMPONENT) {
+                    let frame = self.framer.bytes(range);
+                    let doc = match stream::parse_stanza(&mut self.parser, frame, ns::COMPONENT) {
                         Ok(d) => d,
-                        Err(e) => {
-                            let err = ConnError::Malformed(e.to_string());
-                            return Err(self.fail_with(StreamCondition::NotWellFormed, err));
-                        }
+                        Err((cond, err)) => return Err(self.fail_with(cond, err)),
                     };
                     let root = doc.root();
                     if let Some(se) = StreamError::parse(root) {
@@ -218,15 +211,9 @@ impl ComponentConn {
                             });
                         }
                         ComponentState::Ready => {
-                            if root.name() == "iq"
-                                && matches!(root.attr_raw("type"), Some("result" | "error"))
-                                && root
-                                    .attr_raw("id")
-                                    .is_some_and(|id| self.keepalive.handle_reply(id))
-                            {
-                                continue;
+                            if !self.keepalive.handle_answer(root) {
+                                sink(root);
                             }
-                            sink(root);
                         }
                         ComponentState::Closing { .. } => {}
                         _ => {
@@ -248,17 +235,10 @@ impl ComponentConn {
             let err = ConnError::Protocol("a second stream header".into());
             return Err(self.fail_with(StreamCondition::NotWellFormed, err));
         }
-        let header = match self.parser.parse_open_tag(self.framer.bytes(range)) {
-            Ok(doc) => StreamHeader::parse(doc.root(), ns::COMPONENT),
-            Err(_) => Err(StreamCondition::NotWellFormed),
-        };
-        let header = match header {
+        let frame = self.framer.bytes(range);
+        let header = match stream::read_header(&mut self.parser, frame, ns::COMPONENT) {
             Ok(h) => h,
-            Err(cond) => {
-                return Err(
-                    self.fail_with(cond, ConnError::Protocol("an invalid stream header".into()))
-                );
-            }
+            Err((cond, err)) => return Err(self.fail_with(cond, err)),
         };
         let Some(id) = header.id else {
             let err = ConnError::Protocol("the stream header has no id to hash".into());
@@ -359,11 +339,12 @@ impl ComponentConn {
             ComponentState::Ready => match self.keepalive.handle_timeout(now) {
                 KeepAliveAction::Idle => Ok(()),
                 KeepAliveAction::SendPing(id) => {
-                    let mut w = XmlWriter::new(&mut self.out);
-                    w.start("iq").attr("type", "get").attr("id", &id);
-                    w.attr("from", &self.opts.jid)
-                        .attr("to", &self.opts.server_domain);
-                    w.start_ns("ping", ns::PING).end().end();
+                    ping::write_ping(
+                        &mut self.out,
+                        &id,
+                        Some(&self.opts.jid),
+                        &self.opts.server_domain,
+                    );
                     Ok(())
                 }
                 KeepAliveAction::Dead => Err(self.fail_with(

@@ -3,9 +3,14 @@
 //! Jicofo's component pinged the server every `PING_INTERVAL` and gave up
 //! after `PING_THRESHOLD` pings without an answer within `PING_TIMEOUT`
 //! (defaults 10 s, 5 s, 3). The client connection uses the same rule. Any
-//! answer, even an error, proves the server alive.
+//! answer, even an error, proves the server alive. Both stream machines
+//! write the ping with [`crate::stanza::ping::write_ping`] and offer every
+//! stanza received while ready to [`KeepAlive::handle_answer`], which
+//! swallows the answers to our pings.
 
 use std::time::{Duration, Instant};
+
+use crate::xml::El;
 
 /// Keep-alive settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +132,17 @@ impl KeepAlive {
             }
             _ => false,
         }
+    }
+
+    /// Offers a stanza received while ready: true when it is an IQ result
+    /// or error answering our ping, which the stream keeps to itself rather
+    /// than hand to the application.
+    pub fn handle_answer(&mut self, stanza: El<'_>) -> bool {
+        stanza.name() == "iq"
+            && matches!(stanza.attr_raw("type"), Some("result" | "error"))
+            && stanza
+                .attr_raw("id")
+                .is_some_and(|id| self.handle_reply(id))
     }
 
     fn id(seq: u64) -> String {

@@ -1,7 +1,10 @@
 //! What both stream machines share: stream headers, stream errors and the
-//! RFC 6120 §4.9.3 conditions, told apart by who is at fault.
+//! RFC 6120 §4.9.3 conditions, told apart by who is at fault, and the steps
+//! both take on a received frame (reading the header, parsing a stanza,
+//! answering the server's close).
 
-use crate::xml::{El, XmlWriter, ns};
+use super::ConnError;
+use crate::xml::{Doc, El, Parser, XmlWriter, ns};
 
 /// RFC 6120 §4.9.3 stream error conditions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +224,48 @@ impl StreamHeader {
             from: root.attr("from").map(|v| v.into_owned()),
             version: root.attr("version").map(|v| v.into_owned()),
         })
+    }
+}
+
+/// Reads the server's stream header frame: parses the open tag and checks
+/// it with [`StreamHeader::parse`]. The error is the stream error to send
+/// and ours.
+pub(crate) fn read_header(
+    parser: &mut Parser,
+    frame: &[u8],
+    content_ns: &str,
+) -> Result<StreamHeader, (StreamCondition, ConnError)> {
+    let header = match parser.parse_open_tag(frame) {
+        Ok(doc) => StreamHeader::parse(doc.root(), content_ns),
+        Err(_) => Err(StreamCondition::NotWellFormed),
+    };
+    header.map_err(|cond| (cond, ConnError::Protocol("an invalid stream header".into())))
+}
+
+/// Parses a stanza frame. One that is not XML is the server's fault: the
+/// error is the stream error to send and ours.
+pub(crate) fn parse_stanza<'a>(
+    parser: &'a mut Parser,
+    frame: &'a [u8],
+    content_ns: &'static str,
+) -> Result<Doc<'a>, (StreamCondition, ConnError)> {
+    parser.parse(frame, content_ns).map_err(|e| {
+        (
+            StreamCondition::NotWellFormed,
+            ConnError::Malformed(e.to_string()),
+        )
+    })
+}
+
+/// The server sent `</stream:stream>`. When we closed first (`closing`) the
+/// close is the answer we waited for; otherwise we answer with ours and the
+/// stream ended unexpectedly.
+pub(crate) fn answer_close(out: &mut Vec<u8>, closing: bool) -> Result<(), ConnError> {
+    if closing {
+        Ok(())
+    } else {
+        out.extend_from_slice(STREAM_CLOSE);
+        Err(ConnError::Closed)
     }
 }
 

@@ -1,9 +1,9 @@
 //! The c2s client machine ([`ClientConn`]) fed whatever a server may send.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{MAX_FRAMES, split_script};
+use super::{MAX_FRAMES, Scripted, run_ops, split_script};
 use crate::config::Secret;
 use crate::conn::client::{ClientConn, ClientOptions, ClientState};
 use crate::conn::keepalive::KeepAliveConfig;
@@ -81,7 +81,7 @@ pub(crate) fn run_client(data: &[u8]) -> ClientReport {
     let starttls = mode & 1 != 0;
     let anonymous = mode & 2 != 0;
     let max_stanza = MAX_FRAMES[(mode >> 2) as usize % MAX_FRAMES.len()];
-    let mut c = ClientConn::new(ClientOptions {
+    let c = ClientConn::new(ClientOptions {
         domain: CLIENT_DOMAIN.into(),
         username: CLIENT_USER.into(),
         password: (!anonymous).then(|| Secret::new(CLIENT_PASSWORD)),
@@ -97,6 +97,7 @@ pub(crate) fn run_client(data: &[u8]) -> ClientReport {
         payload.to_vec()
     };
     let mut h = ClientHarness {
+        c,
         now: Instant::now(),
         starttls,
         rest: &input,
@@ -108,58 +109,13 @@ pub(crate) fn run_client(data: &[u8]) -> ClientReport {
         drained: 0,
         report: ClientReport::default(),
     };
-    h.start(&mut c);
-    for &op in script.iter().skip(1) {
-        let arg = (op >> 3) as usize;
-        match op & 7 {
-            0 | 1 => {
-                let n = if op & 7 == 0 { arg + 1 } else { (arg + 1) * 64 };
-                h.feed(&mut c, n);
-            }
-            2 => {
-                h.now += Duration::from_millis(250 * arg as u64);
-                h.timeout(&mut c);
-            }
-            3 => {
-                if let Some(at) = c.poll_timeout() {
-                    h.now = h.now.max(at);
-                }
-                h.timeout(&mut c);
-            }
-            4 => h.step(&mut c, |c, now| {
-                c.close(now);
-                Ok(())
-            }),
-            5 => h.step(&mut c, |c, _| {
-                let err = c.handle_eof();
-                assert_eq!(c.state(), ClientState::Closed);
-                err.map_or(Ok(()), Err)
-            }),
-            6 => {
-                let ready = c.is_ready();
-                assert_eq!(c.send(b"<presence/>"), ready, "send while {:?}", c.state());
-                assert_eq!(c.jid().is_some(), ready);
-                let n = c.output().len().min(arg * 8);
-                c.consume_output(n);
-                h.drained += n;
-            }
-            _ => {
-                if arg % 4 == 0 {
-                    h.start(&mut c);
-                }
-            }
-        }
-    }
-    h.feed(&mut c, usize::MAX);
-    for _ in 0..8 {
-        let Some(at) = c.poll_timeout() else { break };
-        h.now = h.now.max(at);
-        h.timeout(&mut c);
-    }
+    h.restart();
+    run_ops(script.get(1..).unwrap_or_default(), &mut h);
     h.report
 }
 
 struct ClientHarness<'d> {
+    c: ClientConn,
     now: Instant,
     /// The STARTTLS mode.
     starttls: bool,
@@ -180,50 +136,11 @@ struct ClientHarness<'d> {
 }
 
 impl ClientHarness<'_> {
-    fn start(&mut self, c: &mut ClientConn) {
-        c.start(self.now, CLIENT_NONCE);
-        self.dead = false;
-        self.closed = false;
-        self.online = false;
-        self.fed = 0;
-        self.ops = 0;
-        self.drained = 0;
-        assert!(!c.is_ready());
-        assert!(c.poll_event().is_none(), "an event survived the restart");
-    }
-
-    fn feed(&mut self, c: &mut ClientConn, n: usize) {
-        let (chunk, rest) = self.rest.split_at(n.min(self.rest.len()));
-        self.rest = rest;
-        self.fed += chunk.len();
-        c.handle_input(chunk);
-        let mut delivered = 0usize;
-        let quiet = self.dead || self.closed;
-        self.step(c, |c, now| {
-            c.process(now, |el| {
-                assert!(!quiet, "<{}/> delivered after the end", el.name());
-                delivered += 1;
-            })
-        });
-        self.report.delivered += delivered;
-        assert!(
-            delivered == 0 || self.online,
-            "{delivered} stanzas delivered before the Online event"
-        );
-    }
-
-    fn timeout(&mut self, c: &mut ClientConn) {
-        self.step(c, |c, now| c.handle_timeout(now));
-    }
-
     /// Runs one operation and checks what it did.
-    fn step(
-        &mut self,
-        c: &mut ClientConn,
-        op: impl FnOnce(&mut ClientConn, Instant) -> Result<(), ConnError>,
-    ) {
+    fn step(&mut self, op: impl FnOnce(&mut ClientConn, Instant) -> Result<(), ConnError>) {
         self.ops += 1;
         let quiet = self.dead || self.closed;
+        let c = &mut self.c;
         let was_closed = c.state() == ClientState::Closed;
         let before = c.output().len();
         let result = op(c, self.now);
@@ -267,6 +184,80 @@ impl ClientHarness<'_> {
             "{produced} bytes written for {} bytes read in {} operations",
             self.fed,
             self.ops
+        );
+    }
+}
+
+impl Scripted for ClientHarness<'_> {
+    fn clock(&mut self) -> &mut Instant {
+        &mut self.now
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.c.poll_timeout()
+    }
+
+    fn feed(&mut self, n: usize) {
+        let (chunk, rest) = self.rest.split_at(n.min(self.rest.len()));
+        self.rest = rest;
+        self.fed += chunk.len();
+        self.c.handle_input(chunk);
+        let mut delivered = 0usize;
+        let quiet = self.dead || self.closed;
+        self.step(|c, now| {
+            c.process(now, |el| {
+                assert!(!quiet, "<{}/> delivered after the end", el.name());
+                delivered += 1;
+            })
+        });
+        self.report.delivered += delivered;
+        assert!(
+            delivered == 0 || self.online,
+            "{delivered} stanzas delivered before the Online event"
+        );
+    }
+
+    fn timeout(&mut self) {
+        self.step(|c, now| c.handle_timeout(now));
+    }
+
+    fn close(&mut self) {
+        self.step(|c, now| {
+            c.close(now);
+            Ok(())
+        });
+    }
+
+    fn eof(&mut self) {
+        self.step(|c, _| {
+            let err = c.handle_eof();
+            assert_eq!(c.state(), ClientState::Closed);
+            err.map_or(Ok(()), Err)
+        });
+    }
+
+    fn send_and_drain(&mut self, n: usize) {
+        let c = &mut self.c;
+        let ready = c.is_ready();
+        assert_eq!(c.send(b"<presence/>"), ready, "send while {:?}", c.state());
+        assert_eq!(c.jid().is_some(), ready);
+        let n = c.output().len().min(n);
+        c.consume_output(n);
+        self.drained += n;
+    }
+
+    fn restart(&mut self) {
+        self.c.start(self.now, CLIENT_NONCE);
+        self.dead = false;
+        self.closed = false;
+        self.online = false;
+        self.fed = 0;
+        self.ops = 0;
+        self.drained = 0;
+        assert!(!self.c.is_ready());
+        assert!(
+            self.c.poll_event().is_none(),
+            "an event survived the restart"
         );
     }
 }

@@ -15,6 +15,7 @@ use super::colibri_common::{
     parse_colibri_group, parse_colibri_source, parse_hdrext, parse_payload_type, parse_transport,
 };
 use super::colibri2::{self, Colibri2Request, ConferenceModified};
+use super::fuzz::reparse;
 use super::jingle::{SctpMap, write_source, write_ssrc_group};
 use super::sources::MediaType;
 use super::{Iq, IqType, StanzaError, is_stanza_ns};
@@ -204,7 +205,7 @@ fn drive_iq(iq: &Iq<'_>) {
     };
     let mut out = Vec::new();
     colibri2::write_colibri2_error(&mut out, iq, Some("jvb@b.test/x"), &err);
-    reparse_iq(&out, |r| {
+    reparse(&out, ns::CLIENT, |r| {
         assert_eq!((r.ty, &r.id), (IqType::Error, &iq.id));
         assert_eq!(r.to, iq.from);
         assert_eq!(r.error().as_ref(), Some(&err));
@@ -219,27 +220,17 @@ fn drive_iq(iq: &Iq<'_>) {
     };
     let mut out = Vec::new();
     colibri2::write_conference_modified(&mut out, iq, None, &answer);
-    reparse_iq(&out, |r| {
+    reparse(&out, ns::CLIENT, |r| {
         assert_eq!((r.ty, &r.id), (IqType::Result, &iq.id));
         let m = ConferenceModified::parse(r.payload.expect("a payload")).expect("readable");
         assert_eq!(m, answer);
     });
 }
 
-fn reparse_iq(out: &[u8], check: impl FnOnce(&Iq<'_>)) {
-    let mut p = Parser::new();
-    let doc = p.parse(out, ns::CLIENT).unwrap_or_else(|e| {
-        panic!(
-            "reply does not parse ({e}): {}",
-            String::from_utf8_lossy(out)
-        )
-    });
-    check(&Iq::parse(doc.root()).expect("reply is an IQ"));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::fuzz::mutate_seeds;
     use crate::stanza::sources::Source;
 
     /// Colibri stanzas of protocol.md §3.3, §4.1 and §4.2, compacted.
@@ -313,21 +304,6 @@ mod tests {
     /// Bytes that change the meaning of XML.
     const SPICE: &[u8] = b"<>/'\"=&;:-1 \t\xc3\xa9xmlns";
 
-    /// A small deterministic generator: the test must be reproducible.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn seeds_exercise_every_reader() {
         for seed in SEEDS {
@@ -371,26 +347,7 @@ mod tests {
 
     #[test]
     fn mutations_never_panic() {
-        let mut rng = XorShift(0xc011_b412_5eed_0001);
-        for seed in SEEDS {
-            for _ in 0..1000 {
-                let mut data = seed.as_bytes().to_vec();
-                for _ in 0..1 + rng.below(3) {
-                    let at = rng.below(data.len());
-                    match rng.below(3) {
-                        0 => data[at] = SPICE[rng.below(SPICE.len())],
-                        1 => data.insert(at, SPICE[rng.below(SPICE.len())]),
-                        _ => {
-                            data.remove(at);
-                        }
-                    }
-                    if data.is_empty() {
-                        break;
-                    }
-                }
-                fuzz_colibri(&data);
-            }
-        }
+        mutate_seeds(0xc011_b412_5eed_0001, SEEDS, 1000, SPICE, fuzz_colibri);
     }
 
     #[test]

@@ -216,13 +216,7 @@ pub fn is_items_query(iq: &Iq<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xml::Parser;
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
+    use crate::stanza::with_root as with;
 
     fn with_iq<R>(xml: &str, f: impl FnOnce(&Iq<'_>) -> R) -> R {
         with(xml, ns::COMPONENT, |el| f(&Iq::parse(el).unwrap()))

@@ -238,14 +238,18 @@ fn drive_focus(p: crate::xml::El<'_>, default_ns: &'static str) {
     }
 }
 
-/// Parses a reply we wrote; it must be one well-formed `<iq/>`.
-fn reparse(out: &[u8], default_ns: &'static str, check: impl FnOnce(&Iq<'_>)) {
+/// Parses an IQ we wrote (a reply, or a request of the Jingle and Colibri
+/// bodies); it must be one well-formed `<iq/>`, which `check` then reads.
+pub(crate) fn reparse(out: &[u8], default_ns: &'static str, check: impl FnOnce(&Iq<'_>)) {
     let mut p = Parser::new();
-    let doc = p
-        .parse(out, default_ns)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)));
-    let reply = Iq::parse(doc.root()).expect("our reply is an <iq/>");
-    check(&reply);
+    let doc = p.parse(out, default_ns).unwrap_or_else(|e| {
+        panic!(
+            "what we wrote does not parse ({e}): {}",
+            String::from_utf8_lossy(out)
+        )
+    });
+    let iq = Iq::parse(doc.root()).expect("what we wrote is an <iq/>");
+    check(&iq);
 }
 
 fn check_error_round_trip(e: &StanzaError) {
@@ -269,6 +273,59 @@ fn check_jid(s: &str) {
     assert_eq!(j.is_bare(), j.resource().is_none());
     let r = j.with_resource("r").expect("a valid resource");
     assert_eq!((r.bare(), r.resource()), (j.bare(), Some("r")));
+}
+
+/// For the tests of the fuzz bodies: a small deterministic generator
+/// (xorshift64), so that the mutations are reproducible.
+#[cfg(test)]
+struct XorShift(u64);
+
+#[cfg(test)]
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// For the tests of the fuzz bodies (stanza, Colibri, Jingle): runs `body`
+/// over `rounds` mutations of every seed, in order. Each mutation makes one
+/// to three edits (overwrite, insert or remove a byte; new bytes come from
+/// `spice`) with a generator started at `rng_seed`, so a run is
+/// reproducible.
+#[cfg(test)]
+pub(crate) fn mutate_seeds(
+    rng_seed: u64,
+    seeds: &[&str],
+    rounds: usize,
+    spice: &[u8],
+    body: impl Fn(&[u8]),
+) {
+    let mut rng = XorShift(rng_seed);
+    for seed in seeds {
+        for _ in 0..rounds {
+            let mut data = seed.as_bytes().to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(data.len());
+                match rng.below(3) {
+                    0 => data[at] = spice[rng.below(spice.len())],
+                    1 => data.insert(at, spice[rng.below(spice.len())]),
+                    _ => {
+                        data.remove(at);
+                    }
+                }
+                if data.is_empty() {
+                    break;
+                }
+            }
+            body(&data);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -339,21 +396,6 @@ mod tests {
     /// Bytes that change the meaning of XML or of a JID.
     const SPICE: &[u8] = b"<>/'\"=&;:@[]. \t\x00\xc3\xa9xmlns";
 
-    /// A small deterministic generator: the test must be reproducible.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn seeds_exercise_every_reader() {
         for seed in SEEDS {
@@ -400,26 +442,7 @@ mod tests {
 
     #[test]
     fn mutations_never_panic() {
-        let mut rng = XorShift(0x5eed_1234_abcd_ef01);
-        for seed in SEEDS {
-            for _ in 0..2000 {
-                let mut data = seed.as_bytes().to_vec();
-                for _ in 0..1 + rng.below(3) {
-                    let at = rng.below(data.len());
-                    match rng.below(3) {
-                        0 => data[at] = SPICE[rng.below(SPICE.len())],
-                        1 => data.insert(at, SPICE[rng.below(SPICE.len())]),
-                        _ => {
-                            data.remove(at);
-                        }
-                    }
-                    if data.is_empty() {
-                        break;
-                    }
-                }
-                fuzz_stanza(&data);
-            }
-        }
+        mutate_seeds(0x5eed_1234_abcd_ef01, SEEDS, 2000, SPICE, fuzz_stanza);
     }
 
     /// Found by `mutations_never_panic` with other seeds: quick-xml takes

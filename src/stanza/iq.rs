@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::{
-    StanzaError, StanzaParseError, error_child, is_stanza_ns, is_xml_name, open_stanza, req_attr,
+    StanzaError, StanzaParseError, error_child, expect_stanza, is_xml_name, open_stanza, req_attr,
 };
 use crate::xml::doc::unescape;
 use crate::xml::{El, XmlWriter};
@@ -73,9 +73,7 @@ impl<'a> Iq<'a> {
     /// Reads an `<iq/>` in `jabber:client` or `jabber:component:accept`.
     /// `id` and a valid `type` are required.
     pub fn parse(el: El<'a>) -> Result<Iq<'a>, StanzaParseError> {
-        if el.name() != "iq" || !is_stanza_ns(el.ns()) {
-            return Err(StanzaParseError::NotA("<iq/>"));
-        }
+        expect_stanza(&el, "iq", "<iq/>")?;
         let ty = req_attr(&el, "type")?;
         let ty =
             IqType::from_name(&ty).ok_or_else(|| StanzaParseError::bad_attribute("type", &ty))?;
@@ -103,13 +101,7 @@ impl<'a> Iq<'a> {
     /// matching on `Some` never takes a failure for a success. `None` for
     /// every other type.
     pub fn error(&self) -> Option<StanzaError> {
-        if self.ty != IqType::Error {
-            return None;
-        }
-        Some(
-            error_child(&self.el)
-                .unwrap_or_else(|| StanzaError::new(super::Condition::UndefinedCondition)),
-        )
+        (self.ty == IqType::Error).then(|| error_child(&self.el))
     }
 
     /// True for `get` and `set`: IQs that must be answered.
@@ -242,14 +234,9 @@ pub fn write_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::with_root as with;
     use crate::stanza::{Condition, ErrorType};
     use crate::xml::{Parser, ns};
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
 
     fn s(out: Vec<u8>) -> String {
         String::from_utf8(out).unwrap()

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::{StanzaError, StanzaParseError, error_child, is_stanza_ns, open_stanza, opt_attr};
+use super::{Head, StanzaError, StanzaParseError, error_child, open_stanza, read_head};
 use crate::xml::{El, XmlWriter};
 
 /// A received message, borrowing its frame.
@@ -27,14 +27,12 @@ pub struct Message<'a> {
 impl<'a> Message<'a> {
     /// Reads a `<message/>` in either stanza namespace.
     pub fn parse(el: El<'a>) -> Result<Message<'a>, StanzaParseError> {
-        if el.name() != "message" || !is_stanza_ns(el.ns()) {
-            return Err(StanzaParseError::NotA("<message/>"));
-        }
+        let Head { ty, from, to, id } = read_head(&el, "message", "<message/>", Ok)?;
         Ok(Message {
-            ty: opt_attr(&el, "type")?,
-            from: opt_attr(&el, "from")?,
-            to: opt_attr(&el, "to")?,
-            id: opt_attr(&el, "id")?,
+            ty,
+            from,
+            to,
+            id,
             el,
         })
     }
@@ -59,13 +57,7 @@ impl<'a> Message<'a> {
     /// For `type='error'`, the `<error/>` child parsed (`undefined-condition`
     /// when the peer left it out); `None` otherwise.
     pub fn error(&self) -> Option<StanzaError> {
-        if !self.is_error() {
-            return None;
-        }
-        Some(
-            error_child(&self.el)
-                .unwrap_or_else(|| StanzaError::new(super::Condition::UndefinedCondition)),
-        )
+        self.is_error().then(|| error_child(&self.el))
     }
 }
 
@@ -93,13 +85,8 @@ pub fn write_message(
 mod tests {
     use super::*;
     use crate::stanza::Condition;
-    use crate::xml::{Parser, ns};
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
+    use crate::stanza::with_root as with;
+    use crate::xml::ns;
 
     #[test]
     fn parses_a_groupchat_message() {

@@ -168,12 +168,58 @@ pub(crate) fn req_attr<'a>(
     opt_attr(el, name)?.ok_or(StanzaParseError::MissingAttribute(name))
 }
 
-/// The `<error/>` child of a stanza, parsed; the child inherits the stanza's
-/// namespace, but either stanza namespace is accepted.
-pub(crate) fn error_child(el: &El<'_>) -> Option<StanzaError> {
+/// Checks that `el` is the stanza `name` in one of the stanza namespaces;
+/// `what` names the stanza in the error (`<iq/>`).
+pub(crate) fn expect_stanza(
+    el: &El<'_>,
+    name: &str,
+    what: &'static str,
+) -> Result<(), StanzaParseError> {
+    if el.name() != name || !is_stanza_ns(el.ns()) {
+        return Err(StanzaParseError::NotA(what));
+    }
+    Ok(())
+}
+
+/// The head a message and a presence share: the `type` as the stanza reads
+/// it, and the addressing as received.
+pub(crate) struct Head<'a, T> {
+    pub ty: T,
+    pub from: Option<Cow<'a, str>>,
+    pub to: Option<Cow<'a, str>>,
+    pub id: Option<Cow<'a, str>>,
+}
+
+/// Reads a stanza's head, in this order (the first problem is the one
+/// reported): the element ([`expect_stanza`]), its `type` through `ty`,
+/// then `from`, `to` and `id` ([`opt_attr`]).
+pub(crate) fn read_head<'a, T>(
+    el: &El<'a>,
+    name: &str,
+    what: &'static str,
+    ty: impl FnOnce(Option<Cow<'a, str>>) -> Result<T, StanzaParseError>,
+) -> Result<Head<'a, T>, StanzaParseError> {
+    expect_stanza(el, name, what)?;
+    let ty = ty(opt_attr(el, "type")?)?;
+    Ok(Head {
+        ty,
+        from: opt_attr(el, "from")?,
+        to: opt_attr(el, "to")?,
+        id: opt_attr(el, "id")?,
+    })
+}
+
+/// The `<error/>` child of an error stanza, parsed; the child inherits the
+/// stanza's namespace, but either stanza namespace is accepted. An error
+/// stanza without one (a broken peer) still reads as `undefined-condition`,
+/// so a caller matching on `Some` never takes a failure for a success.
+pub(crate) fn error_child(el: &El<'_>) -> StanzaError {
     el.children()
         .find(|c| c.name() == "error" && is_stanza_ns(c.ns()))
-        .map(StanzaError::parse)
+        .map_or_else(
+            || StanzaError::new(Condition::UndefinedCondition),
+            StanzaError::parse,
+        )
 }
 
 /// True when `s` can be written back as an element or attribute name
@@ -209,16 +255,19 @@ pub(crate) fn open_stanza<'w, 'b>(
         .attr_opt("to", to)
 }
 
+/// For tests: parses `xml` as a frame of a stream whose default namespace
+/// is `default_ns` and hands its root to `f`.
+#[cfg(test)]
+pub(crate) fn with_root<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
+    let mut p = crate::xml::Parser::new();
+    let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
+    f(doc.root())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::with_root as parse_with;
     use super::*;
-    use crate::xml::Parser;
-
-    fn parse_with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
 
     #[test]
     fn dispatches_by_root() {

@@ -1,5 +1,5 @@
 //! XMPP ping (XEP-0199). The server pings the focus's connections and
-//! expects an empty result; the focus pings to keep the component stream
+//! expects an empty result; the focus pings to keep both of its streams
 //! alive (the keep-alive machine decides when, this module only says what
 //! the stanzas look like).
 

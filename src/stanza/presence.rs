@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::{StanzaError, StanzaParseError, error_child, is_stanza_ns, open_stanza, opt_attr};
+use super::{Head, StanzaError, StanzaParseError, error_child, open_stanza, read_head};
 use crate::xml::{El, XmlWriter};
 
 /// The presence types; no `type` attribute means [`PresenceType::Available`].
@@ -81,19 +81,16 @@ impl<'a> Presence<'a> {
     /// is an error: RFC 6120 §8.3.3 has the server bounce it, so one that
     /// reaches us is broken, and guessing "available" could seat a ghost.
     pub fn parse(el: El<'a>) -> Result<Presence<'a>, StanzaParseError> {
-        if el.name() != "presence" || !is_stanza_ns(el.ns()) {
-            return Err(StanzaParseError::NotA("<presence/>"));
-        }
-        let ty = match opt_attr(&el, "type")? {
-            None => PresenceType::Available,
+        let Head { ty, from, to, id } = read_head(&el, "presence", "<presence/>", |ty| match ty {
+            None => Ok(PresenceType::Available),
             Some(t) => PresenceType::from_name(&t)
-                .ok_or_else(|| StanzaParseError::bad_attribute("type", &t))?,
-        };
+                .ok_or_else(|| StanzaParseError::bad_attribute("type", &t)),
+        })?;
         Ok(Presence {
             ty,
-            from: opt_attr(&el, "from")?,
-            to: opt_attr(&el, "to")?,
-            id: opt_attr(&el, "id")?,
+            from,
+            to,
+            id,
             el,
         })
     }
@@ -101,13 +98,7 @@ impl<'a> Presence<'a> {
     /// For `type='error'`, the `<error/>` child parsed (`undefined-condition`
     /// when the peer left it out); `None` for every other type.
     pub fn error(&self) -> Option<StanzaError> {
-        if self.ty != PresenceType::Error {
-            return None;
-        }
-        Some(
-            error_child(&self.el)
-                .unwrap_or_else(|| StanzaError::new(super::Condition::UndefinedCondition)),
-        )
+        (self.ty == PresenceType::Error).then(|| error_child(&self.el))
     }
 
     /// The text of a direct child in the stanza namespace (`show`, `status`,
@@ -152,13 +143,8 @@ pub fn write_presence(
 mod tests {
     use super::*;
     use crate::stanza::Condition;
-    use crate::xml::{Parser, ns};
-
-    fn with<R>(xml: &str, default_ns: &'static str, f: impl FnOnce(El<'_>) -> R) -> R {
-        let mut p = Parser::new();
-        let doc = p.parse(xml.as_bytes(), default_ns).unwrap();
-        f(doc.root())
-    }
+    use crate::stanza::with_root as with;
+    use crate::xml::ns;
 
     #[test]
     fn parses_an_occupant_presence() {

@@ -210,19 +210,17 @@ fn drive_offer(
 
 /// Parses a request we wrote; it must be one well-formed Jingle `<iq/>`.
 fn reparse(out: &[u8], check: impl FnOnce(&JingleRequest<'_>)) {
-    let mut p = Parser::new();
-    let doc = p
-        .parse(out, ns::CLIENT)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)));
-    let iq = Iq::parse(doc.root()).expect("our request is an <iq/>");
-    assert_eq!(iq.ty, IqType::Set);
-    let j = JingleRequest::from_iq(&iq).expect("our request is Jingle");
-    check(&j);
+    crate::stanza::fuzz::reparse(out, ns::CLIENT, |iq| {
+        assert_eq!(iq.ty, IqType::Set);
+        let j = JingleRequest::from_iq(iq).expect("our request is Jingle");
+        check(&j);
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stanza::fuzz::mutate_seeds;
 
     const SEEDS: &[&str] = &[
         super::super::tests::SECTION_5_2_OFFER,
@@ -244,20 +242,6 @@ mod tests {
 
     /// Bytes that change the meaning of XML or of numbers.
     const SPICE: &[u8] = b"<>/'\"=&;:#x1-9 \t\x00\xc3\xa9";
-
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
 
     fn all_seeds() -> Vec<&'static str> {
         let mut s = SEEDS.to_vec();
@@ -286,26 +270,7 @@ mod tests {
 
     #[test]
     fn mutations_never_panic() {
-        let mut rng = XorShift(0x6a69_6e67_6c65_0001);
-        for seed in all_seeds() {
-            for _ in 0..400 {
-                let mut data = seed.as_bytes().to_vec();
-                for _ in 0..1 + rng.below(3) {
-                    let at = rng.below(data.len());
-                    match rng.below(3) {
-                        0 => data[at] = SPICE[rng.below(SPICE.len())],
-                        1 => data.insert(at, SPICE[rng.below(SPICE.len())]),
-                        _ => {
-                            data.remove(at);
-                        }
-                    }
-                    if data.is_empty() {
-                        break;
-                    }
-                }
-                fuzz_jingle(&data);
-            }
-        }
+        mutate_seeds(0x6a69_6e67_6c65_0001, &all_seeds(), 400, SPICE, fuzz_jingle);
     }
 
     #[test]
