@@ -797,8 +797,8 @@ impl<'i> Emu<'i> {
         }
         // An occupant: Jingle or disco#info.
         let nick = &to[slash + 1..];
-        if let Some(sid) = find_value(head, b"action='session-initiate'")
-            .and_then(|_| find_value(head, b" sid='"))
+        if let Some(sid) =
+            find_value(head, b"action='session-initiate'").and_then(|_| find_value(head, b" sid='"))
         {
             self.sent.initiates += 1;
             let p = &inputs.people[index_of(nick)];
@@ -876,7 +876,10 @@ fn checked_run(inputs: &Inputs) -> Checked {
     set_up(&mut emu, &mut focus);
     let rooms = inputs.rooms.len();
     assert_eq!(focus.conference_count(), rooms);
-    assert_eq!(emu.sent.answers_ready, rooms, "every request answered ready");
+    assert_eq!(
+        emu.sent.answers_ready, rooms,
+        "every request answered ready"
+    );
     let setup_sent = emu.sent;
     emu.kind_allocs = [0; KINDS];
     emu.kind_count = [0; KINDS];
@@ -891,7 +894,10 @@ fn checked_run(inputs: &Inputs) -> Checked {
     };
     assert_eq!(sent.endpoint_creates, n, "one endpoint per participant");
     assert_eq!(sent.initiates, n, "one session-initiate per participant");
-    assert_eq!(sent.bridge_updates, n, "one bridge update per session-accept");
+    assert_eq!(
+        sent.bridge_updates, n,
+        "one bridge update per session-accept"
+    );
     assert_eq!(sent.expires, 0);
     let _ = setup_sent;
     for r in 0..rooms {
@@ -1153,7 +1159,11 @@ fn main() {
         metric("ratio_over_parse", focus.cpu / base.cpu, "x");
         let live = focus.live as f64 / n;
         metric("live_heap_per_participant", live, "bytes");
-        metric("output_bytes_per_invite", checked.out_bytes as f64 / n, "bytes");
+        metric(
+            "output_bytes_per_invite",
+            checked.out_bytes as f64 / n,
+            "bytes",
+        );
         per_invite_us.push(us);
         lives.push((s.name, live));
         tables.push((s.name, checked.kind_allocs, checked.kind_count, n));
@@ -1201,7 +1211,10 @@ fn main() {
 
     let (base, adds, updates) = brewery();
     let b = MANY_BRIDGES as f64;
-    println!("brewery presences, {MANY_BRIDGES} bridges (best of {} runs):", REPS * 4);
+    println!(
+        "brewery presences, {MANY_BRIDGES} bridges (best of {} runs):",
+        REPS * 4
+    );
     println!(
         "    parse only {:>8.2} us, bridge joins {:>8.2} us, stats updates {:>8.2} us per presence",
         base.cpu * 1e6 / b,

@@ -96,7 +96,9 @@ fn contents(xml: &str) -> Vec<(String, String)> {
     while let Some(i) = xml[from..].find("<content") {
         let start = from + i;
         from = start + 8;
-        let Some(gt) = xml[start..].find('>') else { break };
+        let Some(gt) = xml[start..].find('>') else {
+            break;
+        };
         if xml[start..start + gt].ends_with('/') {
             continue;
         }
@@ -104,7 +106,10 @@ fn contents(xml: &str) -> Vec<(String, String)> {
             break;
         };
         let chunk = &xml[start..start + end + "</content>".len()];
-        out.push((attr(chunk, "content", "name").unwrap_or_default(), chunk.to_string()));
+        out.push((
+            attr(chunk, "content", "name").unwrap_or_default(),
+            chunk.to_string(),
+        ));
         from = start + end;
     }
     out
@@ -131,7 +136,12 @@ fn sorted_attrs(attrs: Vec<(String, String)>) -> Vec<(String, String)> {
 /// A content's ICE transport, read from the XML.
 fn offered_transport(content: &str) -> TransportSummary {
     let t = block(content, "transport").expect("a transport");
-    let one = |name| tags(t, name).into_iter().map(sorted_attrs).collect::<Vec<_>>();
+    let one = |name| {
+        tags(t, name)
+            .into_iter()
+            .map(sorted_attrs)
+            .collect::<Vec<_>>()
+    };
     let fingerprints = one("fingerprint")
         .into_iter()
         .map(|a| (a, text(t, "fingerprint").unwrap_or_default()))
@@ -164,7 +174,10 @@ fn offered_sources(content: &str) -> (Vec<Offered>, Vec<(String, Vec<u32>)>) {
             .iter()
             .filter_map(|a| a.iter().find(|(k, _)| k == "ssrc")?.1.parse().ok())
             .collect();
-        groups.push((attr(&g, "ssrc-group", "semantics").unwrap_or_default(), ssrcs));
+        groups.push((
+            attr(&g, "ssrc-group", "semantics").unwrap_or_default(),
+            ssrcs,
+        ));
         rest = rest.replacen(&g, "", 1);
     }
     let mut sources = Vec::new();
@@ -174,7 +187,9 @@ fn offered_sources(content: &str) -> (Vec<Offered>, Vec<(String, Vec<u32>)>) {
             .find(|a| a.iter().any(|(k, v)| k == "name" && v == "msid"))
             .and_then(|a| a.into_iter().find(|(k, _)| k == "value").map(|(_, v)| v));
         sources.push(Offered {
-            ssrc: attr(&s, "source", "ssrc").and_then(|v| v.parse().ok()).unwrap_or(0),
+            ssrc: attr(&s, "source", "ssrc")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
             name: attr(&s, "source", "name"),
             owner: attr(&s, "ssrc-info", "owner"),
             msid,
@@ -194,7 +209,11 @@ fn check_offer(xml: &str, nick: &str, bridge: &TransportSummary, others: &[&str]
     let names: Vec<&str> = cs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["audio", "video", "data"], "{xml}");
     for (name, c) in &cs {
-        assert_eq!(&offered_transport(c), bridge, "{nick}'s {name} transport:\n{xml}");
+        assert_eq!(
+            &offered_transport(c),
+            bridge,
+            "{nick}'s {name} transport:\n{xml}"
+        );
     }
     assert!(
         attr(&cs[2].1, "sctpmap", "number").as_deref() == Some("5000"),
@@ -203,15 +222,31 @@ fn check_offer(xml: &str, nick: &str, bridge: &TransportSummary, others: &[&str]
     for (media, c) in &cs[..2] {
         let (sources, groups) = offered_sources(c);
         let owners: Vec<&str> = sources.iter().filter_map(|s| s.owner.as_deref()).collect();
-        assert!(!owners.contains(&nick), "{nick} offered its own {media} sources:\n{xml}");
-        assert_eq!(sources.len(), owners.len(), "a source without owner:\n{xml}");
-        let jvb: Vec<&Offered> = sources.iter().filter(|s| s.owner.as_deref() == Some("jvb")).collect();
+        assert!(
+            !owners.contains(&nick),
+            "{nick} offered its own {media} sources:\n{xml}"
+        );
+        assert_eq!(
+            sources.len(),
+            owners.len(),
+            "a source without owner:\n{xml}"
+        );
+        let jvb: Vec<&Offered> = sources
+            .iter()
+            .filter(|s| s.owner.as_deref() == Some("jvb"))
+            .collect();
         assert_eq!(jvb.len(), 1, "{media}: one feedback source:\n{xml}");
         for other in others {
-            let theirs: Vec<&Offered> =
-                sources.iter().filter(|s| s.owner.as_deref() == Some(other)).collect();
+            let theirs: Vec<&Offered> = sources
+                .iter()
+                .filter(|s| s.owner.as_deref() == Some(other))
+                .collect();
             let want = if media == "audio" { 1 } else { 6 };
-            assert_eq!(theirs.len(), want, "{media} sources of {other} to {nick}:\n{xml}");
+            assert_eq!(
+                theirs.len(),
+                want,
+                "{media} sources of {other} to {nick}:\n{xml}"
+            );
             let m = if media == "audio" { 'a' } else { 'v' };
             for s in &theirs {
                 assert_eq!(s.name.as_deref(), Some(format!("{other}-{m}0").as_str()));
@@ -220,10 +255,16 @@ fn check_offer(xml: &str, nick: &str, bridge: &TransportSummary, others: &[&str]
             if media == "video" {
                 let base = ssrc_base(other);
                 let sim = ("SIM".to_string(), vec![base + 10, base + 11, base + 12]);
-                assert!(groups.contains(&sim), "{other}'s SIM group to {nick}:\n{xml}");
+                assert!(
+                    groups.contains(&sim),
+                    "{other}'s SIM group to {nick}:\n{xml}"
+                );
                 for k in 0..3 {
                     let fid = ("FID".to_string(), vec![base + 10 + k, base + 20 + k]);
-                    assert!(groups.contains(&fid), "{other}'s FID group to {nick}:\n{xml}");
+                    assert!(
+                        groups.contains(&fid),
+                        "{other}'s FID group to {nick}:\n{xml}"
+                    );
                 }
             }
         }
@@ -324,7 +365,11 @@ fn session_accept(room: &str, nick: &str, sid: &str) -> String {
 #[track_caller]
 fn accept(peer: &mut Peer, room: &str, nick: &str, sid: &str) {
     let r = peer.send_iq(&session_accept(room, nick, sid), T);
-    assert_eq!(r["type"].as_str(), Some("result"), "{nick}'s session-accept: {r}");
+    assert_eq!(
+        r["type"].as_str(),
+        Some("result"),
+        "{nick}'s session-accept: {r}"
+    );
 }
 
 /// Waits until the bridge has `nick`'s transport and sources from its
@@ -338,7 +383,10 @@ fn expect_accepted_on_bridge(bridge: &Bridge, nick: &str) {
     });
     let t = ep.remote_transport.expect("checked");
     assert_eq!(t.ufrag.as_deref(), Some(format!("{nick}U").as_str()));
-    assert_eq!(t.pwd.as_deref(), Some(format!("{nick}Pwd0123456789abcdef").as_str()));
+    assert_eq!(
+        t.pwd.as_deref(),
+        Some(format!("{nick}Pwd0123456789abcdef").as_str())
+    );
     let fp = &t.fingerprints[0];
     assert_eq!((fp.hash(), fp.setup()), (Some("sha-256"), Some("active")));
     assert!(fp.value.starts_with("AA:BB:CC"), "{fp:?}");
@@ -354,15 +402,34 @@ fn expect_accepted_on_bridge(bridge: &Bridge, nick: &str) {
         .sources
         .groups
         .iter()
-        .map(|g| (g.semantics.to_string(), g.ssrcs.iter().map(|s| s.0).collect()))
+        .map(|g| {
+            (
+                g.semantics.to_string(),
+                g.ssrcs.iter().map(|s| s.0).collect(),
+            )
+        })
         .collect();
-    assert!(groups.contains(&("SIM".into(), vec![b + 10, b + 11, b + 12])), "{groups:?}");
+    assert!(
+        groups.contains(&("SIM".into(), vec![b + 10, b + 11, b + 12])),
+        "{groups:?}"
+    );
     for k in 0..3 {
-        assert!(groups.contains(&("FID".into(), vec![b + 10 + k, b + 20 + k])), "{groups:?}");
+        assert!(
+            groups.contains(&("FID".into(), vec![b + 10 + k, b + 20 + k])),
+            "{groups:?}"
+        );
     }
     for s in &ep.sources.sources {
-        let m = if s.media == MediaType::Audio { 'a' } else { 'v' };
-        assert_eq!(s.name.as_deref(), Some(format!("{nick}-{m}0").as_str()), "{s:?}");
+        let m = if s.media == MediaType::Audio {
+            'a'
+        } else {
+            'v'
+        };
+        assert_eq!(
+            s.name.as_deref(),
+            Some(format!("{nick}-{m}0").as_str()),
+            "{s:?}"
+        );
     }
 }
 
@@ -378,10 +445,15 @@ fn first_two(bridge: &Bridge, ps: &mut [Peer], room: &str, nicks: [&str; 2]) {
     let mut sids = Vec::new();
     for (peer, nick) in ps.iter_mut().zip(nicks) {
         let offer = expect_jingle(peer, "session-initiate", T);
-        let ours = bridge
-            .endpoint(nick)
-            .unwrap_or_else(|| panic!("no endpoint {nick} on the bridge: {:?}", bridge.endpoints()));
-        sids.push(check_offer(&offer, nick, &transport_summary(&ours.transport), &[]));
+        let ours = bridge.endpoint(nick).unwrap_or_else(|| {
+            panic!("no endpoint {nick} on the bridge: {:?}", bridge.endpoints())
+        });
+        sids.push(check_offer(
+            &offer,
+            nick,
+            &transport_summary(&ours.transport),
+            &[],
+        ));
         check_feedback(bridge, nick, &offer);
     }
     for ((peer, nick), sid) in ps.iter_mut().zip(nicks).zip(sids) {
@@ -403,12 +475,21 @@ fn check_feedback(bridge: &Bridge, nick: &str, offer: &str) {
     } else {
         ep.channels
             .iter()
-            .map(|ch| (ch.media.name(), ch.sources.as_ref().expect("the bridge's source")[0].ssrc.0))
+            .map(|ch| {
+                (
+                    ch.media.name(),
+                    ch.sources.as_ref().expect("the bridge's source")[0].ssrc.0,
+                )
+            })
             .collect()
     };
     assert_eq!(ssrcs.len(), 2);
     for (media, ssrc) in ssrcs {
-        let c = &contents(offer).into_iter().find(|(n, _)| n == media).expect("content").1;
+        let c = &contents(offer)
+            .into_iter()
+            .find(|(n, _)| n == media)
+            .expect("content")
+            .1;
         let jvb = offered_sources(c).0.into_iter().find(|s| s.ssrc == ssrc);
         assert_eq!(
             jvb.and_then(|s| s.owner),
@@ -436,7 +517,12 @@ fn third(bridge: &Bridge, peer: &mut Peer, room: &str, nick: &str, others: &[&st
 #[track_caller]
 fn assert_no_refusals(bridge: &Bridge) {
     for r in bridge.requests() {
-        assert!(!r.answered_error(), "the bridge refused:\n{}\n-> {:?}", r.xml, r.answer);
+        assert!(
+            !r.answered_error(),
+            "the bridge refused:\n{}\n-> {:?}",
+            r.xml,
+            r.answer
+        );
     }
 }
 
@@ -447,7 +533,10 @@ fn brewery_focus(p: &Prosody, bridge: &Bridge, extra: &[&str]) -> Focus {
     args.extend_from_slice(extra);
     let (focus, _) = focus_up(p, &args);
     bridge.wait_for("the focus in the brewery", T, |s| {
-        s.brewery_occupants.iter().any(|n| n == "focus").then_some(())
+        s.brewery_occupants
+            .iter()
+            .any(|n| n == "focus")
+            .then_some(())
     });
     focus
 }
@@ -517,7 +606,10 @@ fn colibri_v1_component_bridge_found_by_disco_serves_three_participants() {
     bridge.wait_ready(T);
     let _focus = focus_up(&p, &[FAST_DISCO]);
     bridge.wait_for("disco#info from the focus", T, |s| {
-        s.received.iter().any(|r| matches!(r.request, Request::DiscoInfo)).then_some(())
+        s.received
+            .iter()
+            .any(|r| matches!(r.request, Request::DiscoInfo))
+            .then_some(())
     });
     let r = room("media1");
     let nicks = ["alice", "bob", "carol"];
@@ -527,9 +619,17 @@ fn colibri_v1_component_bridge_found_by_disco_serves_three_participants() {
     {
         let st = bridge.state();
         let reqs = st.colibri1_requests();
-        assert_eq!(reqs.iter().filter(|q| q.id.is_none()).count(), 1, "{reqs:#?}");
+        assert_eq!(
+            reqs.iter().filter(|q| q.id.is_none()).count(),
+            1,
+            "{reqs:#?}"
+        );
         let conf_id = st.conferences.keys().next().expect("a conference").clone();
-        assert!(reqs.iter().skip(1).all(|q| q.id.as_deref() == Some(conf_id.as_str())));
+        assert!(
+            reqs.iter()
+                .skip(1)
+                .all(|q| q.id.as_deref() == Some(conf_id.as_str()))
+        );
         for nick in nicks {
             let ep = st.endpoint(nick).expect("endpoint");
             assert_eq!(ep.channels.len(), 2, "{nick}: an audio and a video channel");
@@ -603,7 +703,9 @@ fn graceful_shutdown_answer_moves_the_allocation_to_another_bridge() {
         &p,
         BREWERY,
         "jvb2",
-        BridgeOpts::default().stress(0.3).addresses("10.0.2.17", "203.0.113.8"),
+        BridgeOpts::default()
+            .stress(0.3)
+            .addresses("10.0.2.17", "203.0.113.8"),
     );
     jvb1.wait_ready(T);
     jvb2.wait_ready(T);
@@ -618,11 +720,23 @@ fn graceful_shutdown_answer_moves_the_allocation_to_another_bridge() {
     // Jicofo's removeSession does). Nothing else went to jvb1.
     let st = jvb1.state();
     assert!(st.conferences.is_empty());
-    let asked: Vec<_> = st.received.iter().filter(|r| r.colibri2().is_some()).collect();
-    let answers: Vec<&str> = asked.iter().map(|r| r.answer.as_deref().unwrap_or("")).collect();
+    let asked: Vec<_> = st
+        .received
+        .iter()
+        .filter(|r| r.colibri2().is_some())
+        .collect();
+    let answers: Vec<&str> = asked
+        .iter()
+        .map(|r| r.answer.as_deref().unwrap_or(""))
+        .collect();
     assert!(matches!(answers.len(), 1..=3), "{asked:#?}");
     assert!(answers[0].contains("graceful_shutdown"), "{answers:?}");
-    assert!(answers[1..].iter().all(|a| a.contains("conference_not_found")), "{answers:?}");
+    assert!(
+        answers[1..]
+            .iter()
+            .all(|a| a.contains("conference_not_found")),
+        "{answers:?}"
+    );
     assert_no_refusals(&jvb2);
 }
 
@@ -637,7 +751,9 @@ fn participants_move_when_their_bridge_crashes() {
         &p,
         BREWERY,
         "jvb2",
-        BridgeOpts::default().stress(0.3).addresses("10.0.2.17", "203.0.113.8"),
+        BridgeOpts::default()
+            .stress(0.3)
+            .addresses("10.0.2.17", "203.0.113.8"),
     );
     jvb1.wait_ready(T);
     jvb2.wait_ready(T);
@@ -680,7 +796,10 @@ fn emulated_colibri2_bridge_answers_as_jitsi_videobridge() {
     };
     let caps = format!("<capability name='{CAP_SOURCE_NAMES}'/>");
     // Unknown meeting without create.
-    let r = ask(&format!("<conference-modify {c2} meeting-id='m1'>{}</conference-modify>", ep("a", &caps)));
+    let r = ask(&format!(
+        "<conference-modify {c2} meeting-id='m1'>{}</conference-modify>",
+        ep("a", &caps)
+    ));
     let xml = assert_error(&r, "item-not-found");
     assert!(xml.contains("conference_not_found"), "{xml}");
     // Create without the source-names capability: bad-request, but the
@@ -705,7 +824,10 @@ fn emulated_colibri2_bridge_answers_as_jitsi_videobridge() {
     let xml = assert_error(&r, "feature-not-implemented");
     assert!(xml.contains("feature_not_implemented"), "{xml}");
     // A good endpoint create: transport, sctp, feedback sources.
-    let r = ask(&format!("<conference-modify {c2} meeting-id='m1'>{}</conference-modify>", ep("a", &caps)));
+    let r = ask(&format!(
+        "<conference-modify {c2} meeting-id='m1'>{}</conference-modify>",
+        ep("a", &caps)
+    ));
     assert_eq!(r["type"].as_str(), Some("result"), "{r}");
     let xml = r["xml"].as_str().unwrap_or_default().to_string();
     let ours = bridge.transport_of("a").expect("endpoint a");
@@ -714,7 +836,10 @@ fn emulated_colibri2_bridge_answers_as_jitsi_videobridge() {
         .filter_map(|a| a.into_iter().find(|(k, _)| k == "ufrag").map(|(_, v)| v))
         .collect();
     assert_eq!(ufrags, [ours.ufrag.as_deref().unwrap_or_default()], "{xml}");
-    assert_eq!(attr(&xml, "fingerprint", "setup").as_deref(), Some("actpass"));
+    assert_eq!(
+        attr(&xml, "fingerprint", "setup").as_deref(),
+        Some("actpass")
+    );
     assert_eq!(tags(&xml, "candidate").len(), 2, "{xml}");
     assert_eq!(attr(&xml, "sctp", "port").as_deref(), Some("5000"), "{xml}");
     assert!(xml.contains("jvb-a0") && xml.contains("jvb-v0"), "{xml}");
@@ -725,9 +850,13 @@ fn emulated_colibri2_bridge_answers_as_jitsi_videobridge() {
     let xml = assert_error(&r, "item-not-found");
     assert!(xml.contains("unknown_endpoint"), "{xml}");
     // Expiring the last endpoint expires the conference.
-    let r = ask(&format!("<conference-modify {c2} meeting-id='m1'><endpoint id='a' expire='true'/></conference-modify>"));
+    let r = ask(&format!(
+        "<conference-modify {c2} meeting-id='m1'><endpoint id='a' expire='true'/></conference-modify>"
+    ));
     assert_eq!(r["type"].as_str(), Some("result"), "{r}");
-    let r = ask(&format!("<conference-modify {c2} meeting-id='m1' expire='true'/>"));
+    let r = ask(&format!(
+        "<conference-modify {c2} meeting-id='m1' expire='true'/>"
+    ));
     let xml = assert_error(&r, "item-not-found");
     assert!(xml.contains("conference_not_found"), "{xml}");
     // Health checks, then silence.
@@ -749,7 +878,9 @@ fn silent_bridge_times_out_and_participants_go_to_another() {
         &p,
         BREWERY,
         "jvb2",
-        BridgeOpts::default().stress(0.3).addresses("10.0.2.17", "203.0.113.8"),
+        BridgeOpts::default()
+            .stress(0.3)
+            .addresses("10.0.2.17", "203.0.113.8"),
     );
     jvb1.wait_ready(T);
     jvb2.wait_ready(T);
@@ -760,8 +891,15 @@ fn silent_bridge_times_out_and_participants_go_to_another() {
     first_two(&jvb2, &mut ps, &r, ["alice", "bob"]);
     let st = jvb1.state();
     assert!(st.conferences.is_empty());
-    let asked: Vec<_> = st.received.iter().filter(|r| r.colibri2().is_some()).collect();
-    assert!(!asked.is_empty() && asked.iter().all(|r| r.answer.is_none()), "{asked:#?}");
+    let asked: Vec<_> = st
+        .received
+        .iter()
+        .filter(|r| r.colibri2().is_some())
+        .collect();
+    assert!(
+        !asked.is_empty() && asked.iter().all(|r| r.answer.is_none()),
+        "{asked:#?}"
+    );
     assert_no_refusals(&jvb2);
 }
 
@@ -781,14 +919,24 @@ fn unknown_endpoint_on_an_update_reinvites_only_that_participant() {
     enter(carol, &r, "carol");
     let offer = expect_jingle(carol, "session-initiate", T);
     let first = bridge.transport_of("carol").expect("carol's endpoint");
-    let sid = check_offer(&offer, "carol", &transport_summary(&first), &["alice", "bob"]);
+    let sid = check_offer(
+        &offer,
+        "carol",
+        &transport_summary(&first),
+        &["alice", "bob"],
+    );
     accept(carol, &r, "carol", &sid);
     let bye = expect_jingle(carol, "session-terminate", T);
     assert!(bye.contains(&sid) && bye.contains("moving"), "{bye}");
     let offer = expect_jingle(carol, "session-initiate", T);
     let second = bridge.transport_of("carol").expect("carol's new endpoint");
     assert_ne!(first.ufrag, second.ufrag, "a new endpoint, a new transport");
-    let sid = check_offer(&offer, "carol", &transport_summary(&second), &["alice", "bob"]);
+    let sid = check_offer(
+        &offer,
+        "carol",
+        &transport_summary(&second),
+        &["alice", "bob"],
+    );
     accept(carol, &r, "carol", &sid);
     expect_accepted_on_bridge(&bridge, "carol");
     for (peer, nick) in ps[..2].iter_mut().zip(["alice", "bob"]) {
@@ -814,13 +962,18 @@ fn both_discovery_paths_at_once_and_a_move_from_v1_to_colibri2() {
         &p,
         BREWERY,
         "jvb2",
-        BridgeOpts::default().drain(true).addresses("10.0.2.17", "203.0.113.8"),
+        BridgeOpts::default()
+            .drain(true)
+            .addresses("10.0.2.17", "203.0.113.8"),
     );
     v1.wait_ready(T);
     c2.wait_ready(T);
     let _focus = brewery_focus(&p, &c2, &[FAST_DISCO]);
     v1.wait_for("disco#info from the focus", T, |s| {
-        s.received.iter().any(|r| matches!(r.request, Request::DiscoInfo)).then_some(())
+        s.received
+            .iter()
+            .any(|r| matches!(r.request, Request::DiscoInfo))
+            .then_some(())
     });
     let r = room("both");
     let mut ps = participants(&p, ["alice", "bob"]);

@@ -404,7 +404,10 @@ fn a_client_whose_disco_fails_gets_audio_video_and_data() {
     let mut w = world_with(&[("jvb1", 0.1)]);
     w.client(ALICE).features = None;
     start(&mut w);
-    assert_eq!(content_names(&w.offers(ALICE)[0]), ["audio", "video", "data"]);
+    assert_eq!(
+        content_names(&w.offers(ALICE)[0]),
+        ["audio", "video", "data"]
+    );
     assert_active_on(&w, &["alice", "bob"], "jvb1");
 }
 
@@ -566,11 +569,7 @@ fn graceful_shutdown_on_allocation_flags_the_bridge_and_moves_everybody() {
 
 #[test]
 fn conference_not_found_reinvites_on_the_same_operational_bridge() {
-    let mut w = failing(
-        Req::Create,
-        "bob",
-        c2::conference_not_found("out of sync"),
-    );
+    let mut w = failing(Req::Create, "bob", c2::conference_not_found("out of sync"));
     assert_active_on(&w, &["alice", "bob"], "jvb1");
     // Everybody was moved: alice's first session was ended.
     let alice = w.client_ref(ALICE);
@@ -611,7 +610,7 @@ fn bad_request_fails_only_that_participant() {
 
 #[test]
 fn conflict_without_reason_removes_the_session_and_reinvites() {
-    let mut w = failing(Req::Create, "bob", c2::endpoint_already_exists("bob"));
+    let w = failing(Req::Create, "bob", c2::endpoint_already_exists("bob"));
     assert_active_on(&w, &["alice", "bob"], "jvb1");
     assert_eq!(w.client_ref(ALICE).offers().len(), 2, "alice moved too");
     assert_eq!(endpoints(&w, "jvb1"), ["alice", "bob"]);
@@ -624,11 +623,7 @@ fn conflict_conference_already_exists_on_allocation() {
     // before a reconnect): the stale one is expired and the participants
     // are invited again, as CURRENT Jicofo does (it removes the session,
     // expiring it, for any conflict from the bridge).
-    let mut w = failing(
-        Req::Create,
-        "alice",
-        c2::conference_already_exists("stale"),
-    );
+    let w = failing(Req::Create, "alice", c2::conference_already_exists("stale"));
     assert_active_on(&w, &["alice", "bob"], "jvb1");
     assert_eq!(endpoints(&w, "jvb1"), ["alice", "bob"]);
     assert_eq!(w.bridge("jvb1").confs.len(), 1);
@@ -813,7 +808,9 @@ fn shutting_down_moves_its_participants_and_is_never_picked() {
     for real in [ALICE, BOB] {
         assert_eq!(w.client_ref(real).actions("session-terminate").len(), 1);
         let last = w.offers(real).last().unwrap().clone();
-        let t = last.children[0].child("transport", ns::JINGLE_ICE_UDP).unwrap();
+        let t = last.children[0]
+            .child("transport", ns::JINGLE_ICE_UDP)
+            .unwrap();
         let nick = real.split('@').next().unwrap();
         assert_eq!(*t, node_of(&w.bridge("jvb2").given[nick]));
     }
@@ -841,9 +838,18 @@ fn a_conference_spreads_when_its_bridge_has_the_participant_maximum() {
     w.join(ROOM, "carol", CAROL);
     assert_eq!(state(&w, "carol"), Some("Active"));
     assert_eq!(bridge_of(&w, "carol").as_deref(), Some("jvb2"));
-    let c = w.bridge("jvb2").requests(Req::Create)[0].v2().unwrap().clone();
+    let c = w.bridge("jvb2").requests(Req::Create)[0]
+        .v2()
+        .unwrap()
+        .clone();
     assert!(c.create, "a conference of its own on jvb2");
-    assert_eq!(c.meeting_id, w.bridge("jvb1").requests(Req::Create)[0].v2().unwrap().meeting_id);
+    assert_eq!(
+        c.meeting_id,
+        w.bridge("jvb1").requests(Req::Create)[0]
+            .v2()
+            .unwrap()
+            .meeting_id
+    );
 }
 
 // ------------------------------------------------------------ health
@@ -1033,7 +1039,9 @@ fn colibri_v1_session_accept_updates_sources_transport_and_payload_types() {
         .into_iter()
         .filter_map(|r| r.v1().cloned())
         .filter(|c| {
-            c.channels.iter().any(|ch| ch.id.as_deref() == Some(&audio_ch))
+            c.channels
+                .iter()
+                .any(|ch| ch.id.as_deref() == Some(&audio_ch))
                 || c.bundles.iter().any(|x| x.id == "alice")
         })
         .collect();
@@ -1041,10 +1049,24 @@ fn colibri_v1_session_accept_updates_sources_transport_and_payload_types() {
     assert_eq!(updates.len(), 3, "{updates:#?}");
     let want = client_sources(0, "alice");
     let src = &updates[0];
-    let a = src.channels.iter().find(|c| c.id.as_deref() == Some(&audio_ch)).unwrap();
-    let v = src.channels.iter().find(|c| c.id.as_deref() == Some(&video_ch)).unwrap();
+    let a = src
+        .channels
+        .iter()
+        .find(|c| c.id.as_deref() == Some(&audio_ch))
+        .unwrap();
+    let v = src
+        .channels
+        .iter()
+        .find(|c| c.id.as_deref() == Some(&video_ch))
+        .unwrap();
     let ssrcs_of = |c: &jicofo::stanza::colibri::V1Channel| {
-        let mut s: Vec<u32> = c.sources.as_ref().unwrap().iter().map(|s| s.ssrc.0).collect();
+        let mut s: Vec<u32> = c
+            .sources
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|s| s.ssrc.0)
+            .collect();
         s.sort();
         s
     };
@@ -1103,7 +1125,11 @@ fn colibri_v1_leaving_while_queued_expires_when_the_answer_comes() {
     start(&mut w);
     w.leave(ROOM, "bob");
     assert_eq!(state(&w, "bob"), Some("Leaving"));
-    assert_eq!(w.bridge("jvb1").colibri().len(), 1, "no expire possible yet");
+    assert_eq!(
+        w.bridge("jvb1").colibri().len(),
+        1,
+        "no expire possible yet"
+    );
     w.release("jvb1");
     assert_eq!(state(&w, "bob"), None);
     let b = w.bridge("jvb1");

@@ -174,7 +174,11 @@ impl Request {
                     .channels
                     .iter()
                     .map(|ch| (ch.id.is_none(), ch.expire))
-                    .chain(c.sctp_connections.iter().map(|s| (s.id.is_none(), s.expire)));
+                    .chain(
+                        c.sctp_connections
+                            .iter()
+                            .map(|s| (s.id.is_none(), s.expire)),
+                    );
                 let v: Vec<(bool, Option<u32>)> = all.collect();
                 if v.iter().any(|(new, _)| *new) {
                     Req::Create
@@ -480,14 +484,10 @@ impl SimBridge {
                 let xml = self.transport_xml(&r.meeting_id, &e.id);
                 let ice = parse_transport(&xml);
                 self.given.insert(e.id.clone(), xml);
-                let sctp = e
-                    .transport
-                    .as_ref()
-                    .and_then(|t| t.sctp)
-                    .map(|_| Sctp {
-                        port: Some(self.sctp_port),
-                        role: Some(SctpRole::Server),
-                    });
+                let sctp = e.transport.as_ref().and_then(|t| t.sctp).map(|_| Sctp {
+                    port: Some(self.sctp_port),
+                    role: Some(SctpRole::Server),
+                });
                 let ep = SimEndpoint {
                     sources: e.sources.as_deref().map(MediaSource::to_source_set),
                     ..SimEndpoint::default()
@@ -1247,7 +1247,12 @@ impl World {
                      <rtp-hdrext xmlns='{}' id='1' uri='urn:ietf:params:rtp-hdrext:ssrc-audio-level'/>{}<rtcp-mux/></description>",
                     ns::JINGLE_RTP,
                     ns::JINGLE_RTP_HDREXT,
-                    src(a, &format!("{nick}-a0"), &format!("{nick}-audio-1 {nick}-a-track"), false)
+                    src(
+                        a,
+                        &format!("{nick}-a0"),
+                        &format!("{nick}-audio-1 {nick}-a-track"),
+                        false
+                    )
                 ),
                 "video" => {
                     let mut s = String::new();

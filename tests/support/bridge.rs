@@ -78,7 +78,9 @@ use jicofo::stanza::colibri2::{
 };
 use jicofo::stanza::disco::{self, Identity};
 use jicofo::stanza::iq::{write_empty_result, write_error_reply};
-use jicofo::stanza::jingle::{Attrs, Candidate, Fingerprint, IceUdpTransport, RtpDescription, WebSocket};
+use jicofo::stanza::jingle::{
+    Attrs, Candidate, Fingerprint, IceUdpTransport, RtpDescription, WebSocket,
+};
 use jicofo::stanza::muc;
 use jicofo::stanza::ping::{is_ping, write_pong};
 use jicofo::stanza::sources::{EndpointSourceSet, MediaType, Source};
@@ -86,9 +88,9 @@ use jicofo::stanza::{Condition, Iq, Jid, Presence, PresenceType, StanzaError};
 use jicofo::util::rng::Rng;
 use jicofo::xml::{El, ns};
 
+use super::AUTH_DOMAIN;
 use super::prosody::Prosody;
 use super::xmpp_thread::{PeerInput, PeerThread, spawn_client, spawn_component};
-use super::AUTH_DOMAIN;
 
 /// The brewery room of a Debian Jitsi Meet deployment on `meet.test`.
 pub const BREWERY: &str = "jvbbrewery@internal.auth.meet.test";
@@ -403,12 +405,18 @@ impl State {
 
     /// The Colibri2 requests received, in order.
     pub fn colibri2_requests(&self) -> Vec<&Colibri2Request> {
-        self.received.iter().filter_map(Received::colibri2).collect()
+        self.received
+            .iter()
+            .filter_map(Received::colibri2)
+            .collect()
     }
 
     /// The Colibri v1 requests received, in order.
     pub fn colibri1_requests(&self) -> Vec<&V1Conference> {
-        self.received.iter().filter_map(Received::colibri1).collect()
+        self.received
+            .iter()
+            .filter_map(Received::colibri1)
+            .collect()
     }
 
     /// Health checks received.
@@ -447,9 +455,13 @@ impl Bridge {
             nick: nick.to_string(),
         };
         let (state, mut emu) = Emulator::new(flavor, &occupant, opts);
-        let thread = spawn_client(prosody, JVB_USER, AUTH_DOMAIN, JVB_PASSWORD, move |i, out| {
-            emu.input(i, out)
-        });
+        let thread = spawn_client(
+            prosody,
+            JVB_USER,
+            AUTH_DOMAIN,
+            JVB_PASSWORD,
+            move |i, out| emu.input(i, out),
+        );
         Bridge {
             address: occupant,
             state,
@@ -552,12 +564,18 @@ impl Bridge {
 
     /// The next `n` allocations are answered with `fault`.
     pub fn fail_allocations(&self, fault: Fault, n: usize) {
-        self.state().switches.fail_allocations.extend((0..n).map(|_| fault));
+        self.state()
+            .switches
+            .fail_allocations
+            .extend((0..n).map(|_| fault));
     }
 
     /// The next `n` updates are answered with `fault`.
     pub fn fail_updates(&self, fault: Fault, n: usize) {
-        self.state().switches.fail_updates.extend((0..n).map(|_| fault));
+        self.state()
+            .switches
+            .fail_updates
+            .extend((0..n).map(|_| fault));
     }
 
     /// Silence on or off.
@@ -692,7 +710,12 @@ impl Emulator {
         st.stats_dirty = false;
         let mut s = st.stats.clone();
         s.conferences = Some(st.conferences.len() as u32);
-        s.participants = Some(st.conferences.values().map(|c| c.endpoints.len() as u32).sum());
+        s.participants = Some(
+            st.conferences
+                .values()
+                .map(|c| c.endpoints.len() as u32)
+                .sum(),
+        );
         s
     }
 
@@ -725,10 +748,8 @@ impl Emulator {
             }
             PresenceType::Available if nick == ours => st.in_brewery = true,
             PresenceType::Unavailable if nick == ours => st.in_brewery = false,
-            PresenceType::Available => {
-                if !st.brewery_occupants.iter().any(|n| n == nick) {
-                    st.brewery_occupants.push(nick.to_string());
-                }
+            PresenceType::Available if !st.brewery_occupants.iter().any(|n| n == nick) => {
+                st.brewery_occupants.push(nick.to_string());
             }
             PresenceType::Unavailable => st.brewery_occupants.retain(|n| n != nick),
             _ => {}
@@ -868,8 +889,20 @@ impl Emulator {
             Candidate { attrs: a }
         };
         let candidates = vec![
-            cand(&mut self.rng, "1", "2130706431", "host", &self.opts.local_ip),
-            cand(&mut self.rng, "2", "1694498815", "srflx", &self.opts.public_ip),
+            cand(
+                &mut self.rng,
+                "1",
+                "2130706431",
+                "host",
+                &self.opts.local_ip,
+            ),
+            cand(
+                &mut self.rng,
+                "2",
+                "1694498815",
+                "srflx",
+                &self.opts.public_ip,
+            ),
         ];
         let (hash, setup) = if colibri2 {
             ("sha-256", Some("actpass"))
@@ -903,7 +936,11 @@ impl Emulator {
 
     fn colibri2(&mut self, req: &Colibri2Request) -> Result<ConferenceModified, StanzaError> {
         let mid = req.meeting_id.clone();
-        let first = req.endpoints.first().map(|e| e.id.clone()).unwrap_or_default();
+        let first = req
+            .endpoints
+            .first()
+            .map(|e| e.id.clone())
+            .unwrap_or_default();
         let fault = {
             let mut st = self.lock();
             if req.endpoints.iter().any(|e| e.create) {
@@ -1400,8 +1437,10 @@ fn expire_conference(st: &mut State, id: &str) {
 /// bridge's transport" checks against XML read back from a peer.
 pub fn transport_summary(t: &IceUdpTransport) -> TransportSummary {
     let sorted = |a: &Attrs| {
-        let mut v: Vec<(String, String)> =
-            a.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut v: Vec<(String, String)> = a
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         v.sort();
         v
     };
