@@ -16,8 +16,9 @@
 //! update, leaving expires the endpoints and then the conference, no
 //! request refused, the focus exits cleanly), prints a one-line summary and
 //! exits 0; anything else ends it with a message and a non-zero code.
-//! Every wait is bounded and the whole run stays under a minute; only the
-//! processes it started are stopped, by their handles.
+//! Every wait is bounded, each step gives up past a 50 s budget, and a
+//! watchdog ends the run at 58 s whatever is waiting; only the processes it
+//! started are stopped, by their handles or (watchdog) their ids.
 //!
 //! Reuses the test harness (`tests/support`, `tests/conf_util`) so the demo
 //! and the tests cannot drift apart.
@@ -27,8 +28,9 @@ mod conf_util;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use conf_util::{attr, peers, room, tags};
@@ -36,8 +38,11 @@ use support::bridge::{BREWERY, Bridge, BridgeOpts, JVB_PASSWORD, JVB_USER, Recei
 use support::meet_client::{CLIENT_FEATURES, conference_request, session_accept};
 use support::{AUTH_DOMAIN, FOCUS_COMPONENT, Focus, Json, Login, Prosody, ProsodyOpts};
 
-/// The whole run (after the build) must end within this.
-const BUDGET: Duration = Duration::from_secs(55);
+/// Every step checks this budget and gives up past it.
+const BUDGET: Duration = Duration::from_secs(50);
+/// The watchdog's hard bound: past it, whatever step is waiting, the
+/// processes the run started are stopped and the demo exits non-zero.
+const HARD_BOUND: Duration = Duration::from_secs(58);
 /// Any single wait.
 const STEP: Duration = Duration::from_secs(10);
 /// The room of the demo conference.
@@ -66,11 +71,68 @@ fn main() {
         eprintln!("demo: {msg}{at}");
     }));
     let started = Instant::now();
-    match std::panic::catch_unwind(|| run(&stop)) {
+    let done = Arc::new(AtomicBool::new(false));
+    watchdog(started + HARD_BOUND, Arc::clone(&done));
+    let outcome = std::panic::catch_unwind(|| run(&stop));
+    done.store(true, Ordering::SeqCst);
+    match outcome {
         Ok(Ok(summary)) => println!("{summary}"),
         Ok(Err(why)) => fail(started, &why),
         Err(_) => fail(started, "see the message above"),
     }
+}
+
+/// What the run started, for the watchdog: process ids (never reaped
+/// before the run returns, so never reused) and Prosody's temp dir.
+static STARTED: Mutex<(Vec<u32>, Option<PathBuf>)> = Mutex::new((Vec::new(), None));
+
+fn started_pid(pid: u32) {
+    STARTED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .0
+        .push(pid);
+}
+
+/// A signal by pid, through `sh`'s `kill` (std can only SIGKILL a `Child`
+/// it owns, and the main thread owns them while it waits).
+fn signal(sig: &str, pid: u32) {
+    let _ = std::process::Command::new("sh")
+        .args(["-c", "kill -s \"$1\" \"$2\" 2>/dev/null", "sh", sig])
+        .arg(pid.to_string())
+        .status();
+}
+
+/// Bounds the whole run: every wait in it is bounded, but a chain of slow
+/// successes could add up. At `deadline` this stops exactly the processes
+/// the run registered (TERM, then KILL), removes Prosody's dir and exits 1.
+fn watchdog(deadline: Instant, done: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while Instant::now() < deadline {
+            if done.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if done.load(Ordering::SeqCst) {
+            return;
+        }
+        let (pids, dir) = STARTED.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        eprintln!("demo FAILED: not finished within {HARD_BOUND:?}; stopping what it started");
+        for &pid in &pids {
+            signal("TERM", pid);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        for &pid in &pids {
+            if support::os::is_alive(pid) {
+                signal("KILL", pid);
+            }
+        }
+        if let Some(dir) = dir.filter(|_| !support::os::keep_test_dirs()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        std::process::exit(1);
+    });
 }
 
 fn fail(started: Instant, why: &str) -> ! {
@@ -256,6 +318,10 @@ fn run(stop: &AtomicBool) -> Result<String, String> {
 
     // --- set-up -----------------------------------------------------------
     let p = Prosody::start(ProsodyOpts::default().user(JVB_USER, AUTH_DOMAIN, JVB_PASSWORD));
+    if let Some(pid) = p.pid() {
+        started_pid(pid);
+    }
+    STARTED.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(p.dir.clone());
     println!(
         "{} Prosody {} on 127.0.0.1 (c2s {}, components {}), configured like Jitsi Meet, in {}",
         clock.elapsed(),
@@ -282,6 +348,7 @@ fn run(stop: &AtomicBool) -> Result<String, String> {
             .replace("focus_secret", "***")
     );
     let mut focus = Focus::spawn_with(&p, &args, &[("RUST_LOG", "info")]);
+    started_pid(focus.pid());
     for needle in ["is up as focus.meet.test", "is up as focus@"] {
         if !focus.wait_log(needle, clock.step()) {
             return Err(format!(
@@ -304,6 +371,7 @@ fn run(stop: &AtomicBool) -> Result<String, String> {
     check("starting the focus")?;
     let mut ps = peers(&p, NICKS.map(|n| Login::guest().label(n)));
     for peer in &mut ps {
+        started_pid(peer.pid());
         peer.add_features(CLIENT_FEATURES);
         peer.auto_ack_jingle(true);
     }
