@@ -298,6 +298,8 @@ struct Cpu {
     prosody: f64,
     focus_sched: f64,
     prosody_sched: f64,
+    /// This process: the load generator and the bridge emulator.
+    us: f64,
 }
 
 struct Storm {
@@ -461,6 +463,7 @@ fn main() {
         prosody: cpu_seconds(prosody_pid, ticks),
         focus_sched: sched_seconds(focus_pid),
         prosody_sched: sched_seconds(prosody_pid),
+        us: cpu_seconds(std::process::id(), ticks),
     };
     let before = sample();
     for c in &mut storm.clients {
@@ -568,6 +571,7 @@ fn main() {
     let p_storm = after_storm.prosody - before.prosody;
     let f_leave = after_leave.focus - after_storm.focus;
     let p_leave = after_leave.prosody - after_storm.prosody;
+    let us_storm = after_storm.us - before.us;
     let fs_storm = after_storm.focus_sched - before.focus_sched;
     let ps_storm = after_storm.prosody_sched - before.prosody_sched;
     let pct = |f: f64, p: f64| if p > 0.0 { 100.0 * f / p } else { f64::NAN };
@@ -605,6 +609,7 @@ fn main() {
         "  same, main thread (schedstat)   {fs_storm:>8.3} s {ps_storm:>8.3} s   {:>6.1} %",
         pct(fs_storm, ps_storm)
     );
+    println!("  CPU of this process (generator + bridge emulator), join storm: {us_storm:.2} s");
     println!(
         "  CPU, everyone leaves            {f_leave:>8.2} s {p_leave:>8.2} s   {:>6.1} %",
         pct(f_leave, p_leave)
@@ -629,6 +634,7 @@ fn main() {
     );
     println!("metric join_storm_focus_cpu_sched_s {fs_storm:.4} s");
     println!("metric join_storm_prosody_cpu_sched_s {ps_storm:.4} s");
+    println!("metric join_storm_generator_and_bridge_cpu_s {us_storm:.3} s");
     println!("metric join_storm_leave_focus_cpu_s {f_leave:.3} s");
     println!("metric join_storm_leave_prosody_cpu_s {p_leave:.3} s");
     println!("metric join_storm_focus_peak_rss_kib {focus_hwm} KiB");
