@@ -19,12 +19,12 @@ use super::conference::{ConfId, Ctx, Pending};
 use super::media::{ConfInfo, MediaOp};
 use crate::conn::ConnId;
 use crate::stanza::colibri::{
-    AllocContent, ChannelAllocation, ChannelDescription, ChannelSources, ContentKind, RtpContent,
-    V1Conference, V1ConferenceRef, V1ParticipantChannels, V1Update,
+    AllocContent, ChannelAllocation, ChannelDescription, ChannelSources, ContentKind, Direction,
+    RtpContent, V1Conference, V1ConferenceRef, V1ParticipantChannels, V1Update,
 };
 use crate::stanza::colibri2::{
     self, BatchOp, Colibri2Failure, ConferenceCreate, ConferenceModified, ConferenceModify,
-    EndpointCreate, EndpointUpdate, MeetingId,
+    EndpointCreate, EndpointUpdate, ForceMute, MeetingId,
 };
 use crate::stanza::jingle::{IceUdpTransport, RtpDescription};
 use crate::stanza::sources::{EndpointSourceSet, MediaType, Source};
@@ -584,6 +584,69 @@ impl ColibriSession {
                     u.write(out, id, None, self.bridge.as_str(), conf)
                 });
             }
+        }
+    }
+
+    /// Mutes or unmutes an endpoint on the bridge (protocol.md §2.8):
+    /// Colibri2 `<force-mute audio video/>` with the endpoint's whole mute
+    /// state; Colibri v1 the direction of its channels of that media,
+    /// `sendonly` (the bridge drops what it receives) or `sendrecv`. The
+    /// answer is only logged.
+    pub fn force_mute(
+        &self,
+        ctx: &mut Ctx<'_>,
+        endpoint: &str,
+        alloc: &Allocation,
+        state: ForceMute,
+        changed: MediaType,
+    ) {
+        let pending = self.fire_and_forget();
+        match (self.version, &alloc.v1, self.v1_id.as_deref()) {
+            (ColibriVersion::V2, _, _) => {
+                let Some(mid) = MeetingId::new(&self.meeting_id) else {
+                    return;
+                };
+                let ops = [BatchOp::ForceMute {
+                    id: endpoint,
+                    mute: state,
+                }];
+                if let Some(m) = ConferenceModify::batch(mid, &ops) {
+                    self.send(ctx, pending, |out, id| {
+                        m.write(out, id, None, self.bridge.as_str())
+                    });
+                }
+            }
+            (ColibriVersion::V1, Some(ch), Some(conf_id)) => {
+                let channels: Vec<(MediaType, &str)> = ch
+                    .channels
+                    .iter()
+                    .filter(|(m, _)| *m == changed)
+                    .map(|(m, id)| (*m, id.as_str()))
+                    .collect();
+                if channels.is_empty() {
+                    return;
+                }
+                let muted = match changed {
+                    MediaType::Audio => state.audio,
+                    _ => state.video,
+                };
+                let u = V1Update::Direction {
+                    channels: &channels,
+                    direction: if muted {
+                        Direction::SendOnly
+                    } else {
+                        Direction::SendRecv
+                    },
+                };
+                let conf = V1ConferenceRef {
+                    id: conf_id,
+                    name: None,
+                };
+                self.send(ctx, pending, |out, id| {
+                    u.write(out, id, None, self.bridge.as_str(), conf)
+                });
+            }
+            _ => {}
         }
     }
 

@@ -42,8 +42,9 @@ use super::features::CapsCache;
 use super::iq_tracker::IqTracker;
 use super::media::{ConfInfo, Media, MediaOp};
 use crate::conn::ConnId;
-use crate::stanza::jingle::{JingleRequest, ReasonCondition};
+use crate::stanza::jingle::{JingleRequest, ReasonCondition, StartMuted};
 use crate::stanza::muc::{self, Affiliation, MucPresence, Occupant};
+use crate::stanza::mute::MediaKind;
 use crate::stanza::{Jid, PresenceType, StanzaError};
 use crate::util::rng::Rng;
 use crate::xml::El;
@@ -280,7 +281,20 @@ pub struct Conference {
     stopped: Option<StopReason>,
     /// Bridge sessions and participants' Jingle sessions.
     media: Media,
+    /// Start-muted flags set by a moderator's `<startmuted/>` presence
+    /// (protocol.md §2.6, §2.8, SEED: "everyone after me starts muted"),
+    /// sent in the `session-initiate` of members who joined after them.
+    start_muted: Option<StartMuted>,
+    /// Members present when the flags were set: they do not start muted.
+    start_muted_exempt: Vec<Box<str>>,
+    /// `<bridgeNotAvailable/>` is in our published presence.
+    no_bridge_published: bool,
 }
+
+/// The conference properties the focus publishes in its room presence
+/// (protocol.md §2.2): clients may end a failed session with
+/// `<bridge-session restart='true'/>` to be invited again (§5.9).
+pub const CONFERENCE_PROPERTIES: &[(&str, &str)] = &[("support-terminate-restart", "true")];
 
 /// Most conference requests kept waiting for one join; more are refused so
 /// a flood of requests for a slow room cannot grow memory without bound.
@@ -319,6 +333,9 @@ impl Conference {
             meeting_id: None,
             stopped: None,
             media: Media::default(),
+            start_muted: None,
+            start_muted_exempt: Vec::new(),
+            no_bridge_published: false,
         }
     }
 
@@ -374,9 +391,10 @@ impl Conference {
         self.owner = None;
         self.granted.clear();
         self.configured = false;
+        self.no_bridge_published = false;
         let version = ctx.cfg.version;
         muc::write_join(ctx.out, &self.me, |w| {
-            muc::write_focus_extensions(w, None, version, &[])
+            muc::write_focus_extensions(w, None, version, CONFERENCE_PROPERTIES)
         });
         self.set_state(State::Joining {
             deadline: ctx.now + ctx.cfg.reply_timeout,
@@ -543,6 +561,7 @@ impl Conference {
                         self.members[i].member_role().name()
                     );
                 }
+                self.read_start_muted(nick);
             }
             (PresenceType::Available, None) => {
                 let Some(o) = Occupant::from_presence(p) else {
@@ -562,6 +581,7 @@ impl Conference {
                     }
                 );
                 push_small(&mut self.members, o);
+                self.read_start_muted(nick);
                 if self.state.in_room() {
                     self.member_joined(ctx);
                 }
@@ -582,6 +602,30 @@ impl Conference {
             }
             _ => {}
         }
+    }
+
+    /// A moderator's `<startmuted audio video/>` sets the flags for
+    /// everyone who joins after now.
+    fn read_start_muted(&mut self, nick: &str) {
+        let Some(m) = self.members.iter().find(|m| m.nick() == nick) else {
+            return;
+        };
+        let Some((audio, video)) = m.start_muted else {
+            return;
+        };
+        if !m.member_role().has_moderator_rights() {
+            return;
+        }
+        let flags = (audio || video).then_some(StartMuted { audio, video });
+        if flags == self.start_muted {
+            return;
+        }
+        log::info!(
+            "conference {}: {nick} set start muted: audio {audio}, video {video}",
+            self.room
+        );
+        self.start_muted = flags;
+        self.start_muted_exempt = self.members.iter().map(|m| m.nick().into()).collect();
     }
 
     fn member_joined(&mut self, ctx: &mut Ctx<'_>) {
@@ -796,9 +840,45 @@ impl Conference {
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
         for m in &self.members {
             if self.media.participant(m.nick()).is_none() {
-                self.media.invite(ctx, info, m);
+                let exempt = self.start_muted_exempt.iter().any(|n| **n == *m.nick());
+                let start_muted = self.start_muted.filter(|_| !exempt);
+                self.media.invite(ctx, info, m, start_muted);
             }
         }
+    }
+
+    /// Publishes `<bridgeNotAvailable/>` in the focus's room presence
+    /// while a participant waits for a bridge, and takes it out once none
+    /// does (protocol.md §2.2, CURRENT). Called after every event.
+    pub fn sync_presence(&mut self, out: &mut Vec<u8>, version: &str) {
+        if !self.state.in_room() {
+            return;
+        }
+        let waiting = self.media.waiting_for_bridge();
+        if waiting == self.no_bridge_published {
+            return;
+        }
+        self.no_bridge_published = waiting;
+        if waiting {
+            log::warn!(
+                "conference {}: no bridge available; told the room",
+                self.room
+            );
+        } else {
+            log::info!("conference {}: a bridge is available again", self.room);
+        }
+        muc::write_presence_update(out, &self.me, |w| {
+            muc::write_focus_extensions(w, None, version, CONFERENCE_PROPERTIES);
+            if waiting {
+                muc::write_bridge_not_available(w);
+            }
+        });
+    }
+
+    /// A mute IQ from `nick`'s moderator (or itself) succeeded: the bridge
+    /// is told too (protocol.md §2.8).
+    pub fn force_mute(&mut self, ctx: &mut Ctx<'_>, nick: &str, kind: MediaKind, mute: bool) {
+        self.media.force_mute(ctx, nick, kind, mute);
     }
 
     /// The media state (bridge sessions, participants' Jingle sessions).

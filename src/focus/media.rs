@@ -26,13 +26,16 @@ use super::colibri::{AllocFailure, AllocRequest, Allocation, ColibriSession};
 use super::conference::{ConfId, Ctx, Pending};
 use super::features::{Feature, Features};
 use super::{codecs, colibri};
+use crate::stanza::colibri2::ForceMute;
 use crate::stanza::disco::{self, DiscoInfo};
+use crate::stanza::jingle::StartMuted;
 use crate::stanza::jingle::{
     self, BridgeSession, JingleRequest, Offer, OfferContent, ReasonCondition, RtpDescription,
     SctpMap, Senders,
 };
 use crate::stanza::muc::Occupant;
-use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet};
+use crate::stanza::mute::MediaKind;
+use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet, MediaType};
 use crate::stanza::{Condition, StanzaError};
 use crate::xml::El;
 
@@ -114,6 +117,10 @@ pub struct Participant {
     pub stats_id: Option<Box<str>>,
     /// The invite state.
     pub invite: Invite,
+    /// `<startmuted/>` for its `session-initiate`, decided when it joined.
+    pub start_muted: Option<StartMuted>,
+    /// What the bridge has been told to drop from it (mute IQs, §2.8).
+    pub force_muted: ForceMute,
 }
 
 impl Participant {
@@ -189,7 +196,13 @@ impl Media {
     }
 
     /// Starts inviting an occupant (features first).
-    pub fn invite(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, o: &Occupant) {
+    pub fn invite(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        o: &Occupant,
+        start_muted: Option<StartMuted>,
+    ) {
         let nick: Box<str> = o.nick().into();
         if self.idx(&nick).is_some() {
             return;
@@ -202,6 +215,8 @@ impl Media {
             region: o.region.clone(),
             stats_id: o.stats_id.clone(),
             invite: Invite::Discovering,
+            start_muted,
+            force_muted: ForceMute::default(),
         });
         log::info!("conference {}: inviting {nick}", conf.room);
         match cached {
@@ -374,7 +389,19 @@ impl Media {
             return;
         }
         match result {
-            Ok(alloc) => self.initiate(ctx, conf, i, features, bridge.clone(), alloc),
+            Ok(alloc) => {
+                // Muted before a move: muted on the new bridge too.
+                let muted = self.participants[i].force_muted;
+                for (on, media) in [
+                    (muted.audio, MediaType::Audio),
+                    (muted.video, MediaType::Video),
+                ] {
+                    if on {
+                        self.sessions[s].force_mute(ctx, nick, &alloc, muted, media);
+                    }
+                }
+                self.initiate(ctx, conf, i, features, bridge.clone(), alloc)
+            }
             Err(failure) => self.allocation_failed(ctx, conf, i, s, failure),
         }
     }
@@ -570,7 +597,7 @@ impl Media {
             contents: &contents,
             sources: &sources,
             bundle: true,
-            start_muted: None,
+            start_muted: self.participants[i].start_muted,
             bridge_session: session_id.as_deref().map(|id| BridgeSession {
                 id: Some(id.into()),
                 region: region.as_deref().map(Into::into),
@@ -921,6 +948,31 @@ impl Media {
             .collect();
         for (i, f) in waiting {
             self.allocate(ctx, conf, i, f);
+        }
+    }
+
+    /// A mute IQ succeeded (§2.8): the bridge drops the participant's audio
+    /// or video (desktop is video to the bridge) from now on, or no longer.
+    /// The state is kept, so a participant invited again (moved to another
+    /// bridge) is muted there too once its session is set up again.
+    pub fn force_mute(&mut self, ctx: &mut Ctx<'_>, nick: &str, kind: MediaKind, mute: bool) {
+        let Some(p) = self.participants.iter_mut().find(|p| &*p.nick == nick) else {
+            return;
+        };
+        let media = match kind {
+            MediaKind::Audio => {
+                p.force_muted.audio = mute;
+                MediaType::Audio
+            }
+            MediaKind::Video | MediaKind::Desktop => {
+                p.force_muted.video = mute;
+                MediaType::Video
+            }
+        };
+        let state = p.force_muted;
+        let Some(s) = p.session() else { return };
+        if let Some(sess) = self.sessions.iter().find(|x| *x.bridge() == s.bridge) {
+            sess.force_mute(ctx, nick, &s.alloc, state, media);
         }
     }
 

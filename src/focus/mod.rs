@@ -527,6 +527,10 @@ impl Focus {
                 write_conference_answer(&mut self.shared, &w, room, result);
             }
         }
+        conf.sync_presence(
+            &mut self.shared.out[ConnId::Client as usize],
+            self.shared.cfg.version,
+        );
         if !conf.is_stopped() {
             return self.sync_timer(idx);
         }
@@ -771,7 +775,10 @@ impl Focus {
         );
         if !own {
             let id = conf.id();
-            let target = target.map(|t| t.as_str().to_string()).unwrap_or_default();
+            let target = target
+                .as_ref()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default();
             let actor = requester.as_str().to_string();
             let kind = req.kind;
             let tid = self.shared.tracker.register(
@@ -791,7 +798,13 @@ impl Focus {
                 true,
                 Some(&actor),
             );
+        } // The bridge drops (or passes again) the target's media: Jicofo
+        // force-mutes on every successful request, one's own included.
+        let mut ctx = self.shared.ctx(now);
+        if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
+            conf.force_mute(&mut ctx, target_nick, req.kind, mute);
         }
+        self.settle(idx);
     }
 
     // ---------------------------------------------------------- presence
