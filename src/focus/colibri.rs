@@ -245,6 +245,29 @@ impl ColibriSession {
         write(ctx.out, &id);
     }
 
+    /// Sends a Colibri v1 update for the conference `conf_id`.
+    fn send_v1(&self, ctx: &mut Ctx<'_>, pending: Pending, conf_id: &str, u: V1Update<'_>) {
+        let conf = V1ConferenceRef {
+            id: conf_id,
+            name: None,
+        };
+        self.send(ctx, pending, |out, id| {
+            u.write(out, id, None, self.bridge.as_str(), conf)
+        });
+    }
+
+    /// Sends a Colibri2 request that only expires or force-mutes endpoints.
+    fn send_batch(&self, ctx: &mut Ctx<'_>, pending: Pending, ops: &[BatchOp<'_>]) {
+        let Some(mid) = MeetingId::new(&self.meeting_id) else {
+            return;
+        };
+        if let Some(m) = ConferenceModify::batch(mid, ops) {
+            self.send(ctx, pending, |out, id| {
+                m.write(out, id, None, self.bridge.as_str())
+            });
+        }
+    }
+
     fn fire_and_forget(&self) -> Pending {
         Pending::Media(self.conf, MediaOp::FireAndForget(self.bridge.clone()))
     }
@@ -557,17 +580,7 @@ impl ColibriSession {
         self.endpoints = self.endpoints.saturating_sub(1);
         let pending = self.fire_and_forget();
         match self.version {
-            ColibriVersion::V2 => {
-                let Some(mid) = MeetingId::new(&self.meeting_id) else {
-                    return;
-                };
-                let ops = [BatchOp::Expire(endpoint)];
-                if let Some(m) = ConferenceModify::batch(mid, &ops) {
-                    self.send(ctx, pending, |out, id| {
-                        m.write(out, id, None, self.bridge.as_str())
-                    });
-                }
-            }
+            ColibriVersion::V2 => self.send_batch(ctx, pending, &[BatchOp::Expire(endpoint)]),
             ColibriVersion::V1 => {
                 self.v1_channels.retain(|c| c.endpoint != endpoint);
                 let (Some(ch), Some(conf_id)) =
@@ -575,14 +588,7 @@ impl ColibriSession {
                 else {
                     return;
                 };
-                let u = V1Update::Expire(&[ch]);
-                let conf = V1ConferenceRef {
-                    id: conf_id,
-                    name: None,
-                };
-                self.send(ctx, pending, |out, id| {
-                    u.write(out, id, None, self.bridge.as_str(), conf)
-                });
+                self.send_v1(ctx, pending, conf_id, V1Update::Expire(&[ch]));
             }
         }
     }
@@ -603,18 +609,11 @@ impl ColibriSession {
         let pending = self.fire_and_forget();
         match (self.version, &alloc.v1, self.v1_id.as_deref()) {
             (ColibriVersion::V2, _, _) => {
-                let Some(mid) = MeetingId::new(&self.meeting_id) else {
-                    return;
-                };
                 let ops = [BatchOp::ForceMute {
                     id: endpoint,
                     mute: state,
                 }];
-                if let Some(m) = ConferenceModify::batch(mid, &ops) {
-                    self.send(ctx, pending, |out, id| {
-                        m.write(out, id, None, self.bridge.as_str())
-                    });
-                }
+                self.send_batch(ctx, pending, &ops);
             }
             (ColibriVersion::V1, Some(ch), Some(conf_id)) => {
                 let channels: Vec<(MediaType, &str)> = ch
@@ -630,21 +629,16 @@ impl ColibriSession {
                     MediaType::Audio => state.audio,
                     _ => state.video,
                 };
+                let direction = if muted {
+                    Direction::SendOnly
+                } else {
+                    Direction::SendRecv
+                };
                 let u = V1Update::Direction {
                     channels: &channels,
-                    direction: if muted {
-                        Direction::SendOnly
-                    } else {
-                        Direction::SendRecv
-                    },
+                    direction,
                 };
-                let conf = V1ConferenceRef {
-                    id: conf_id,
-                    name: None,
-                };
-                self.send(ctx, pending, |out, id| {
-                    u.write(out, id, None, self.bridge.as_str(), conf)
-                });
+                self.send_v1(ctx, pending, conf_id, u);
             }
             _ => {}
         }
@@ -671,14 +665,7 @@ impl ColibriSession {
                     return;
                 };
                 let all: Vec<&V1ParticipantChannels> = self.v1_channels.iter().collect();
-                let u = V1Update::Expire(&all);
-                let conf = V1ConferenceRef {
-                    id: conf_id,
-                    name: None,
-                };
-                self.send(ctx, pending, |out, id| {
-                    u.write(out, id, None, self.bridge.as_str(), conf)
-                });
+                self.send_v1(ctx, pending, conf_id, V1Update::Expire(&all));
             }
             _ => {}
         }
