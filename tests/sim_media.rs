@@ -61,15 +61,7 @@ fn start(w: &mut World) {
 /// The invite state of `nick` in `room`.
 fn state_in(w: &World, room: &str, nick: &str) -> Option<&'static str> {
     let p = w.focus.conference(room)?.media().participant(nick)?;
-    Some(match p.invite {
-        Invite::Discovering => "Discovering",
-        Invite::WaitingForBridge(_) => "WaitingForBridge",
-        Invite::Allocating(..) => "Allocating",
-        Invite::Initiating(_) => "Initiating",
-        Invite::Invited(_) => "Invited",
-        Invite::Active(_) => "Active",
-        Invite::Leaving(_) => "Leaving",
-    })
+    Some(p.invite.name())
 }
 
 fn state(w: &World, nick: &str) -> Option<&'static str> {

@@ -78,7 +78,8 @@ pub enum Invite {
 }
 
 impl Invite {
-    fn name(&self) -> &'static str {
+    /// The state's name, for logs and tests.
+    pub fn name(&self) -> &'static str {
         match self {
             Invite::Discovering => "Discovering",
             Invite::WaitingForBridge(_) => "WaitingForBridge",
