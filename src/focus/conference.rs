@@ -303,7 +303,7 @@ pub const MAX_WAITING: usize = 64;
 impl Conference {
     /// A conference for `room` that joins it now.
     pub fn start(id: ConfId, room: Jid, ctx: &mut Ctx<'_>) -> Conference {
-        let mut c = Conference::new(id, room, &ctx.cfg.nick, State::Stopped);
+        let mut c = Conference::new(id, room, ctx.cfg, State::Stopped);
         c.join(ctx);
         c
     }
@@ -312,13 +312,13 @@ impl Conference {
     /// it waits in `Disconnected` (its requests with it) and joins when
     /// the stream is back ([`Conference::on_client_online`]). A join
     /// written now would be dropped with the dead stream.
-    pub fn awaiting_client(id: ConfId, room: Jid, nick: &str) -> Conference {
+    pub fn awaiting_client(id: ConfId, room: Jid, cfg: &FocusConfig) -> Conference {
         log::info!("conference {room}: the client stream is down; joining once it is back");
-        Conference::new(id, room, nick, State::Disconnected)
+        Conference::new(id, room, cfg, State::Disconnected)
     }
 
-    fn new(id: ConfId, room: Jid, nick: &str, state: State) -> Conference {
-        let me = format!("{}/{}", room.bare(), nick).into_boxed_str();
+    fn new(id: ConfId, room: Jid, cfg: &FocusConfig, state: State) -> Conference {
+        let me = format!("{}/{}", room.bare(), cfg.nick).into_boxed_str();
         Conference {
             id,
             room,
@@ -332,7 +332,7 @@ impl Conference {
             answers: Vec::new(),
             meeting_id: None,
             stopped: None,
-            media: Media::default(),
+            media: Media::new(&cfg.sources),
             start_muted: None,
             start_muted_exempt: Vec::new(),
             no_bridge_published: false,
@@ -897,6 +897,17 @@ impl Conference {
         self.media.on_jingle(ctx, info, nick, req)
     }
 
+    /// Sends every participant whose session is accepted the source
+    /// updates queued for it (protocol.md §5.5). The focus calls this after
+    /// answering whatever caused them.
+    pub fn flush_sources(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.media.has_signaling() {
+            return;
+        }
+        let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+        self.media.flush_signaling(ctx, info);
+    }
+
     /// A bridge failed or left: participants on it move to another one.
     pub fn bridge_gone(&mut self, ctx: &mut Ctx<'_>, bridge: &BridgeId) {
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
@@ -962,7 +973,7 @@ impl Conference {
         self.members.clear();
         self.owner = None;
         // Nothing can be sent now; the bridge expires what it has on its own.
-        self.media = Media::default();
+        self.media.forget();
         self.set_state(State::Disconnected);
     }
 
