@@ -35,6 +35,8 @@ Commands (all waits are bounded by "timeout", seconds, default 10):
   disconnect       timeout                                      -> type disconnected
   quit             -> type ok, then the process exits
 
+Every event carries ts (Unix time in seconds, when it was emitted).
+
 Events: connected (jid, mechanism), disconnected (reason), connection_failed,
 failed_auth (condition), no_auth, ssl_invalid_chain, stream_error (condition),
 presence (from, to, type, item {affiliation, role, jid, nick}, codes,
@@ -76,7 +78,10 @@ log = logging.getLogger("agent")
 
 
 def emit(obj):
-    """One JSON object per line, ASCII only, flushed at once."""
+    """One JSON object per line, ASCII only, flushed at once. `ts` is when
+    it happened (Unix time, seconds): the demo's timeline orders the
+    participants' events against the focus's log and the bridge by it."""
+    obj.setdefault("ts", time.time())
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 

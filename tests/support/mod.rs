@@ -98,6 +98,7 @@
 pub mod bridge;
 pub mod focus;
 pub mod json;
+pub mod meet_client;
 pub mod os;
 pub mod peer;
 pub mod prosody;
