@@ -47,9 +47,8 @@
 //! `valgrind --tool=cachegrind`, which is deaf to a busy machine;
 //! `CONFERENCE_BENCH_PROFILE=parse` does the same for the baseline.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use jicofo::conn::ConnId;
@@ -59,56 +58,10 @@ use jicofo::stanza::muc::Occupant;
 use jicofo::xml::{El, Frame, Framer, Parser, ns};
 use memchr::memmem;
 
-// ---------------------------------------------------------------------------
-// Counting allocator
-//
-// The only unsafe code of the project, and it lives in this bench binary:
-// a pass-through to the system allocator that counts calls and live bytes,
-// which is the one way to measure allocations per request and heap per
-// conference from inside the process. The library and the jicofo binary
-// keep `#![forbid(unsafe_code)]`.
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-
-#[allow(unsafe_code)]
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged; the counters are plain atomics and never affect the result.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOCATED.fetch_add(layout.size(), Relaxed);
-        LIVE.fetch_add(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOCATED.fetch_add(layout.size(), Relaxed);
-        LIVE.fetch_add(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOCATED.fetch_add(new_size, Relaxed);
-        LIVE.fetch_add(new_size, Relaxed);
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/alloc.rs"]
+#[allow(dead_code)]
+mod alloc;
+use alloc::{ALLOCATED, ALLOCS, LIVE, cpu_ns};
 
 /// Allocation calls, bytes requested, bytes live.
 #[derive(Clone, Copy)]
@@ -124,14 +77,6 @@ fn snap() -> AllocSnap {
         bytes: ALLOCATED.load(Relaxed),
         live: LIVE.load(Relaxed),
     }
-}
-
-/// CPU time of this thread in nanoseconds (first field of
-/// `/proc/thread-self/schedstat`): what "on one core" means when the
-/// machine is shared; wall time is reported beside it.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
 }
 
 /// `VmRSS` of this process, in KiB.

@@ -59,10 +59,9 @@
 //! (2, 10 or 50; one bridge, caps) it only drives the focus, 10 times over,
 //! for a profiler or `valgrind --tool=cachegrind`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use jicofo::conn::ConnId;
@@ -72,58 +71,10 @@ use jicofo::stanza::Jid;
 use jicofo::xml::{El, Frame, Framer, Parser, ns};
 use memchr::memmem;
 
-// ---------------------------------------------------------------------------
-// Counting allocator (as in the conference bench: the project's only unsafe
-// code lives in bench binaries; the library keeps `forbid(unsafe_code)`).
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-
-#[allow(unsafe_code)]
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged; the counters are plain atomics and never affect the result.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOCATED.fetch_add(layout.size(), Relaxed);
-        LIVE.fetch_add(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOCATED.fetch_add(layout.size(), Relaxed);
-        LIVE.fetch_add(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOCATED.fetch_add(new_size, Relaxed);
-        LIVE.fetch_add(new_size, Relaxed);
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: forwarded as received.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// CPU time of this thread in nanoseconds (first field of
-/// `/proc/thread-self/schedstat`).
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
+#[path = "common/alloc.rs"]
+#[allow(dead_code)]
+mod alloc;
+use alloc::{ALLOCATED, ALLOCS, LIVE, cpu_ns};
 
 // ---------------------------------------------------------------------------
 // Constants

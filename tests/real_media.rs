@@ -7,7 +7,8 @@
 //! the MUC nick; the offer carries the bridge's transport verbatim; a
 //! `session-accept` reaches the bridge as an update with the participant's
 //! transport and sources; later offers carry earlier participants' sources
-//! (owner = their nick, SIM/FID groups kept) and the bridge's feedback
+//! (owner = their nick; with the default `strip-simulcast`, the first
+//! simulcast layer and its RTX, as an FID group) and the bridge's feedback
 //! sources (owner `jvb`), never the receiver's own; leaving expires the
 //! endpoint, the last leaving the conference. The emulator answers every
 //! request the bridge's way, so a request a real bridge refuses shows up as
@@ -201,8 +202,8 @@ fn offered_sources(content: &str) -> (Vec<Offered>, Vec<(String, Vec<u32>)>) {
 
 /// Checks an offer to `nick`: every content carries exactly `bridge`
 /// transport, the data content an sctpmap; the sources are the bridge's
-/// feedback sources and those of `others` (with their groups), never
-/// `nick`'s own. Returns the sid.
+/// feedback sources and those of `others` (with their groups, simulcast
+/// stripped), never `nick`'s own. Returns the sid.
 #[track_caller]
 fn check_offer(xml: &str, nick: &str, bridge: &TransportSummary, others: &[&str]) -> String {
     let cs = contents(xml);
@@ -241,7 +242,7 @@ fn check_offer(xml: &str, nick: &str, bridge: &TransportSummary, others: &[&str]
                 .iter()
                 .filter(|s| s.owner.as_deref() == Some(other))
                 .collect();
-            let want = if media == "audio" { 1 } else { 6 };
+            let want = if media == "audio" { 1 } else { 2 };
             assert_eq!(
                 theirs.len(),
                 want,
@@ -254,21 +255,18 @@ fn check_offer(xml: &str, nick: &str, bridge: &TransportSummary, others: &[&str]
             }
             if media == "video" {
                 let base = ssrc_base(other);
-                let sim = ("SIM".to_string(), vec![base + 10, base + 11, base + 12]);
                 assert!(
-                    groups.contains(&sim),
-                    "{other}'s SIM group to {nick}:\n{xml}"
+                    groups.iter().all(|(s, _)| s != "SIM"),
+                    "{other}'s SIM group to {nick} (strip-simulcast):\n{xml}"
                 );
-                for k in 0..3 {
-                    let fid = ("FID".to_string(), vec![base + 10 + k, base + 20 + k]);
-                    assert!(
-                        groups.contains(&fid),
-                        "{other}'s FID group to {nick}:\n{xml}"
-                    );
-                }
+                let fid = ("FID".to_string(), vec![base + 10, base + 20]);
+                assert!(
+                    groups.contains(&fid),
+                    "{other}'s first-layer FID group to {nick}:\n{xml}"
+                );
             }
         }
-        let expected = 1 + others.len() * if media == "audio" { 1 } else { 6 };
+        let expected = 1 + others.len() * if media == "audio" { 1 } else { 2 };
         assert_eq!(sources.len(), expected, "{media} sources to {nick}:\n{xml}");
     }
     attr(xml, "jingle", "sid").expect("a sid")
@@ -436,9 +434,9 @@ fn expect_accepted_on_bridge(bridge: &Bridge, nick: &str) {
 /// The focus invites nobody until a second participant is there (§2.4):
 /// `first` and `second` enter, both get an offer with `bridge`'s transport
 /// for them and no participant sources (nobody has accepted yet), then
-/// both accept.
+/// both accept. Returns their sids.
 #[track_caller]
-fn first_two(bridge: &Bridge, ps: &mut [Peer], room: &str, nicks: [&str; 2]) {
+fn first_two(bridge: &Bridge, ps: &mut [Peer], room: &str, nicks: [&str; 2]) -> Vec<String> {
     for (peer, nick) in ps.iter_mut().zip(nicks) {
         enter(peer, room, nick);
     }
@@ -456,10 +454,11 @@ fn first_two(bridge: &Bridge, ps: &mut [Peer], room: &str, nicks: [&str; 2]) {
         ));
         check_feedback(bridge, nick, &offer);
     }
-    for ((peer, nick), sid) in ps.iter_mut().zip(nicks).zip(sids) {
-        accept(peer, room, nick, &sid);
+    for ((peer, nick), sid) in ps.iter_mut().zip(nicks).zip(&sids) {
+        accept(peer, room, nick, sid);
         expect_accepted_on_bridge(bridge, nick);
     }
+    sids
 }
 
 /// The feedback source of each media in `offer` is the bridge's own: the
@@ -594,6 +593,135 @@ fn colibri2_bridge_three_participants_offers_accepts_and_expiry() {
     });
     assert_no_refusals(&bridge);
     println!("colibri2 three participants: {:?}", t0.elapsed());
+}
+
+/// `(ssrc, owner)` of every source (outside groups) of a Jingle request's
+/// contents, sorted.
+fn announced(xml: &str) -> Vec<(u32, String)> {
+    let mut v: Vec<(u32, String)> = contents(xml)
+        .iter()
+        .flat_map(|(_, c)| offered_sources(c).0)
+        .map(|s| (s.ssrc, s.owner.unwrap_or_default()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A `source-add`/`source-remove` from `nick` in `room` for session `sid`.
+fn source_update(room: &str, sid: &str, action: &str, media: &str, source: &str) -> String {
+    format!(
+        "<iq type='set' to='{room}/focus'><jingle xmlns='urn:xmpp:jingle:1' action='{action}' \
+         sid='{sid}'><content name='{media}'><description xmlns='urn:xmpp:jingle:apps:rtp:1' \
+         media='{media}'>{source}</description></content></jingle></iq>"
+    )
+}
+
+/// Every Jingle request with `action` `peer` got so far, as XML.
+fn received(peer: &mut Peer, action: &str) -> Vec<String> {
+    peer.history()
+        .iter()
+        .filter(|e| e.is_event("iq") && e.str_of("action") == Some(action))
+        .map(|e| e.str_of("xml").unwrap_or_default().to_string())
+        .collect()
+}
+
+/// §5.4–5.6 end to end: accepted sources reach the other participants as
+/// `source-add` (never the owner), a `source-remove` follows, and a
+/// participant announcing another participant's SSRC is refused with
+/// `bad-request` and nobody hears of it; a later participant's offer has
+/// exactly the valid sources.
+#[test]
+fn sources_reach_the_others_and_a_spoofed_ssrc_is_refused() {
+    let p = prosody();
+    let bridge = Bridge::colibri2(&p, BREWERY, "jvb1", BridgeOpts::default());
+    bridge.wait_ready(T);
+    let _focus = brewery_focus(&p, &bridge, &[]);
+    let r = room("sources");
+    let mut ps = participants(&p, ["alice", "bob", "carol"]);
+    let sids = first_two(&bridge, &mut ps[..2], &r, ["alice", "bob"]);
+    // Each got the other's sources in one source-add after the accepts
+    // (simulcast stripped: audio, first video layer and its RTX).
+    for (i, other) in [(0, "bob"), (1, "alice")] {
+        let xml = expect_jingle(&mut ps[i], "source-add", T);
+        let b = ssrc_base(other);
+        let want: Vec<(u32, String)> = [b + 1, b + 10, b + 20]
+            .into_iter()
+            .map(|s| (s, other.to_string()))
+            .collect();
+        assert_eq!(announced(&xml), want, "{xml}");
+        assert_eq!(attr(&xml, "jingle", "sid"), Some(sids[i].clone()));
+    }
+    // Alice shares her screen: bob hears of it, alice does not.
+    let desktop = "<source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' ssrc='7777' name='alice-v1' \
+                   videoType='desktop'><parameter name='msid' value='alice-desk-1 alice-desk-t'/></source>";
+    let res = ps[0].send_iq(
+        &source_update(&r, &sids[0], "source-add", "video", desktop),
+        T,
+    );
+    assert_eq!(res["type"].as_str(), Some("result"), "{res}");
+    let xml = expect_jingle(&mut ps[1], "source-add", T);
+    assert_eq!(announced(&xml), [(7777, "alice".to_string())], "{xml}");
+    bridge.wait_for("alice's screen on the bridge", T, |s| {
+        s.endpoint("alice")
+            .filter(|e| e.sources.sources.iter().any(|x| x.ssrc.0 == 7777))
+            .map(|_| ())
+    });
+    // Bob claims alice's audio SSRC: refused, nothing changes.
+    let stolen = ssrc_base("alice") + 1;
+    let spoof = format!(
+        "<source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' ssrc='{stolen}' name='bob-a1'>\
+         <parameter name='msid' value='bob-spoof-1 bob-spoof-t'/></source>"
+    );
+    let res = ps[1].send_iq(
+        &source_update(&r, &sids[1], "source-add", "audio", &spoof),
+        T,
+    );
+    let err = assert_error(&res, "bad-request");
+    assert!(err.contains("already used"), "{err}");
+    // Alice stops sharing.
+    let res = ps[0].send_iq(
+        &source_update(
+            &r,
+            &sids[0],
+            "source-remove",
+            "video",
+            "<source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' ssrc='7777'/>",
+        ),
+        T,
+    );
+    assert_eq!(res["type"].as_str(), Some("result"), "{res}");
+    let xml = expect_jingle(&mut ps[1], "source-remove", T);
+    assert_eq!(announced(&xml), [(7777, "alice".to_string())], "{xml}");
+    // Carol's offer: exactly alice's and bob's valid sources.
+    third(&bridge, &mut ps[2], &r, "carol", &["alice", "bob"]);
+    // After carol's accept, alice and bob hear of her; by then anything
+    // sent about the spoof would have arrived first.
+    for peer in ps.iter_mut().take(2) {
+        let xml = expect_jingle(peer, "source-add", T);
+        assert!(announced(&xml).iter().all(|(_, o)| o == "carol"), "{xml}");
+    }
+    for (i, nick) in [(0, "alice"), (1, "bob"), (2, "carol")] {
+        for xml in received(&mut ps[i], "source-add") {
+            let ann = announced(&xml);
+            assert!(
+                !ann.iter().any(|(s, o)| *s == stolen && o == "bob"),
+                "{nick} was told of the spoofed source:\n{xml}"
+            );
+            assert!(
+                ann.iter().all(|(_, o)| o != nick),
+                "{nick} was told its own sources:\n{xml}"
+            );
+        }
+        assert!(
+            received(&mut ps[i], "source-remove")
+                .iter()
+                .all(|x| announced(x).iter().all(|(_, o)| o != nick))
+        );
+    }
+    let bob = bridge.endpoint("bob").expect("bob");
+    assert!(bob.sources.sources.iter().all(|s| s.ssrc.0 != stolen));
+    assert_eq!(bob.sources.sources.len(), 7);
+    assert_no_refusals(&bridge);
 }
 
 /// §3.1, §4.1, §5.2–5.4 with a 2015 bridge: an XEP-0114 component found by

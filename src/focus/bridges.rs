@@ -263,7 +263,7 @@ impl Focus {
             if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 let mut ctx = self.shared.ctx(now);
                 f(conf, &mut ctx);
-                self.settle(idx);
+                self.settle(now, idx);
             }
         }
     }
@@ -345,6 +345,6 @@ impl Focus {
                 out_err(self, e)
             }
         }
-        self.settle(idx);
+        self.settle(now, idx);
     }
 }

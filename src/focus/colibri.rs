@@ -19,12 +19,12 @@ use super::conference::{ConfId, Ctx, Pending};
 use super::media::{ConfInfo, MediaOp};
 use crate::conn::ConnId;
 use crate::stanza::colibri::{
-    AllocContent, ChannelAllocation, ChannelDescription, ChannelSources, ContentKind, RtpContent,
-    V1Conference, V1ConferenceRef, V1ParticipantChannels, V1Update,
+    AllocContent, ChannelAllocation, ChannelDescription, ChannelSources, ContentKind, Direction,
+    RtpContent, V1Conference, V1ConferenceRef, V1ParticipantChannels, V1Update,
 };
 use crate::stanza::colibri2::{
     self, BatchOp, Colibri2Failure, ConferenceCreate, ConferenceModified, ConferenceModify,
-    EndpointCreate, EndpointUpdate, MeetingId,
+    EndpointCreate, EndpointUpdate, ForceMute, MeetingId,
 };
 use crate::stanza::jingle::{IceUdpTransport, RtpDescription};
 use crate::stanza::sources::{EndpointSourceSet, MediaType, Source};
@@ -243,6 +243,29 @@ impl ColibriSession {
             pending,
         );
         write(ctx.out, &id);
+    }
+
+    /// Sends a Colibri v1 update for the conference `conf_id`.
+    fn send_v1(&self, ctx: &mut Ctx<'_>, pending: Pending, conf_id: &str, u: V1Update<'_>) {
+        let conf = V1ConferenceRef {
+            id: conf_id,
+            name: None,
+        };
+        self.send(ctx, pending, |out, id| {
+            u.write(out, id, None, self.bridge.as_str(), conf)
+        });
+    }
+
+    /// Sends a Colibri2 request that only expires or force-mutes endpoints.
+    fn send_batch(&self, ctx: &mut Ctx<'_>, pending: Pending, ops: &[BatchOp<'_>]) {
+        let Some(mid) = MeetingId::new(&self.meeting_id) else {
+            return;
+        };
+        if let Some(m) = ConferenceModify::batch(mid, ops) {
+            self.send(ctx, pending, |out, id| {
+                m.write(out, id, None, self.bridge.as_str())
+            });
+        }
     }
 
     fn fire_and_forget(&self) -> Pending {
@@ -557,17 +580,7 @@ impl ColibriSession {
         self.endpoints = self.endpoints.saturating_sub(1);
         let pending = self.fire_and_forget();
         match self.version {
-            ColibriVersion::V2 => {
-                let Some(mid) = MeetingId::new(&self.meeting_id) else {
-                    return;
-                };
-                let ops = [BatchOp::Expire(endpoint)];
-                if let Some(m) = ConferenceModify::batch(mid, &ops) {
-                    self.send(ctx, pending, |out, id| {
-                        m.write(out, id, None, self.bridge.as_str())
-                    });
-                }
-            }
+            ColibriVersion::V2 => self.send_batch(ctx, pending, &[BatchOp::Expire(endpoint)]),
             ColibriVersion::V1 => {
                 self.v1_channels.retain(|c| c.endpoint != endpoint);
                 let (Some(ch), Some(conf_id)) =
@@ -575,15 +588,59 @@ impl ColibriSession {
                 else {
                     return;
                 };
-                let u = V1Update::Expire(&[ch]);
-                let conf = V1ConferenceRef {
-                    id: conf_id,
-                    name: None,
-                };
-                self.send(ctx, pending, |out, id| {
-                    u.write(out, id, None, self.bridge.as_str(), conf)
-                });
+                self.send_v1(ctx, pending, conf_id, V1Update::Expire(&[ch]));
             }
+        }
+    }
+
+    /// Mutes or unmutes an endpoint on the bridge (protocol.md §2.8):
+    /// Colibri2 `<force-mute audio video/>` with the endpoint's whole mute
+    /// state; Colibri v1 the direction of its channels of that media,
+    /// `sendonly` (the bridge drops what it receives) or `sendrecv`. The
+    /// answer is only logged.
+    pub fn force_mute(
+        &self,
+        ctx: &mut Ctx<'_>,
+        endpoint: &str,
+        alloc: &Allocation,
+        state: ForceMute,
+        changed: MediaType,
+    ) {
+        let pending = self.fire_and_forget();
+        match (self.version, &alloc.v1, self.v1_id.as_deref()) {
+            (ColibriVersion::V2, _, _) => {
+                let ops = [BatchOp::ForceMute {
+                    id: endpoint,
+                    mute: state,
+                }];
+                self.send_batch(ctx, pending, &ops);
+            }
+            (ColibriVersion::V1, Some(ch), Some(conf_id)) => {
+                let channels: Vec<(MediaType, &str)> = ch
+                    .channels
+                    .iter()
+                    .filter(|(m, _)| *m == changed)
+                    .map(|(m, id)| (*m, id.as_str()))
+                    .collect();
+                if channels.is_empty() {
+                    return;
+                }
+                let muted = match changed {
+                    MediaType::Audio => state.audio,
+                    _ => state.video,
+                };
+                let direction = if muted {
+                    Direction::SendOnly
+                } else {
+                    Direction::SendRecv
+                };
+                let u = V1Update::Direction {
+                    channels: &channels,
+                    direction,
+                };
+                self.send_v1(ctx, pending, conf_id, u);
+            }
+            _ => {}
         }
     }
 
@@ -608,14 +665,7 @@ impl ColibriSession {
                     return;
                 };
                 let all: Vec<&V1ParticipantChannels> = self.v1_channels.iter().collect();
-                let u = V1Update::Expire(&all);
-                let conf = V1ConferenceRef {
-                    id: conf_id,
-                    name: None,
-                };
-                self.send(ctx, pending, |out, id| {
-                    u.write(out, id, None, self.bridge.as_str(), conf)
-                });
+                self.send_v1(ctx, pending, conf_id, V1Update::Expire(&all));
             }
             _ => {}
         }

@@ -42,8 +42,9 @@ use super::features::CapsCache;
 use super::iq_tracker::IqTracker;
 use super::media::{ConfInfo, Media, MediaOp};
 use crate::conn::ConnId;
-use crate::stanza::jingle::{JingleRequest, ReasonCondition};
+use crate::stanza::jingle::{JingleRequest, ReasonCondition, StartMuted};
 use crate::stanza::muc::{self, Affiliation, MucPresence, Occupant};
+use crate::stanza::mute::MediaKind;
 use crate::stanza::{Jid, PresenceType, StanzaError};
 use crate::util::rng::Rng;
 use crate::xml::El;
@@ -280,7 +281,20 @@ pub struct Conference {
     stopped: Option<StopReason>,
     /// Bridge sessions and participants' Jingle sessions.
     media: Media,
+    /// Start-muted flags set by a moderator's `<startmuted/>` presence
+    /// (protocol.md §2.6, §2.8, SEED: "everyone after me starts muted"),
+    /// sent in the `session-initiate` of members who joined after them.
+    start_muted: Option<StartMuted>,
+    /// Members present when the flags were set: they do not start muted.
+    start_muted_exempt: Vec<Box<str>>,
+    /// `<bridgeNotAvailable/>` is in our published presence.
+    no_bridge_published: bool,
 }
+
+/// The conference properties the focus publishes in its room presence
+/// (protocol.md §2.2): clients may end a failed session with
+/// `<bridge-session restart='true'/>` to be invited again (§5.9).
+pub const CONFERENCE_PROPERTIES: &[(&str, &str)] = &[("support-terminate-restart", "true")];
 
 /// Most conference requests kept waiting for one join; more are refused so
 /// a flood of requests for a slow room cannot grow memory without bound.
@@ -289,7 +303,7 @@ pub const MAX_WAITING: usize = 64;
 impl Conference {
     /// A conference for `room` that joins it now.
     pub fn start(id: ConfId, room: Jid, ctx: &mut Ctx<'_>) -> Conference {
-        let mut c = Conference::new(id, room, &ctx.cfg.nick, State::Stopped);
+        let mut c = Conference::new(id, room, ctx.cfg, State::Stopped);
         c.join(ctx);
         c
     }
@@ -298,13 +312,13 @@ impl Conference {
     /// it waits in `Disconnected` (its requests with it) and joins when
     /// the stream is back ([`Conference::on_client_online`]). A join
     /// written now would be dropped with the dead stream.
-    pub fn awaiting_client(id: ConfId, room: Jid, nick: &str) -> Conference {
+    pub fn awaiting_client(id: ConfId, room: Jid, cfg: &FocusConfig) -> Conference {
         log::info!("conference {room}: the client stream is down; joining once it is back");
-        Conference::new(id, room, nick, State::Disconnected)
+        Conference::new(id, room, cfg, State::Disconnected)
     }
 
-    fn new(id: ConfId, room: Jid, nick: &str, state: State) -> Conference {
-        let me = format!("{}/{}", room.bare(), nick).into_boxed_str();
+    fn new(id: ConfId, room: Jid, cfg: &FocusConfig, state: State) -> Conference {
+        let me = format!("{}/{}", room.bare(), cfg.nick).into_boxed_str();
         Conference {
             id,
             room,
@@ -318,7 +332,10 @@ impl Conference {
             answers: Vec::new(),
             meeting_id: None,
             stopped: None,
-            media: Media::default(),
+            media: Media::new(&cfg.sources),
+            start_muted: None,
+            start_muted_exempt: Vec::new(),
+            no_bridge_published: false,
         }
     }
 
@@ -374,9 +391,10 @@ impl Conference {
         self.owner = None;
         self.granted.clear();
         self.configured = false;
+        self.no_bridge_published = false;
         let version = ctx.cfg.version;
         muc::write_join(ctx.out, &self.me, |w| {
-            muc::write_focus_extensions(w, None, version, &[])
+            muc::write_focus_extensions(w, None, version, CONFERENCE_PROPERTIES)
         });
         self.set_state(State::Joining {
             deadline: ctx.now + ctx.cfg.reply_timeout,
@@ -543,6 +561,7 @@ impl Conference {
                         self.members[i].member_role().name()
                     );
                 }
+                self.read_start_muted(nick);
             }
             (PresenceType::Available, None) => {
                 let Some(o) = Occupant::from_presence(p) else {
@@ -562,6 +581,7 @@ impl Conference {
                     }
                 );
                 push_small(&mut self.members, o);
+                self.read_start_muted(nick);
                 if self.state.in_room() {
                     self.member_joined(ctx);
                 }
@@ -582,6 +602,30 @@ impl Conference {
             }
             _ => {}
         }
+    }
+
+    /// A moderator's `<startmuted audio video/>` sets the flags for
+    /// everyone who joins after now.
+    fn read_start_muted(&mut self, nick: &str) {
+        let Some(m) = self.members.iter().find(|m| m.nick() == nick) else {
+            return;
+        };
+        let Some((audio, video)) = m.start_muted else {
+            return;
+        };
+        if !m.member_role().has_moderator_rights() {
+            return;
+        }
+        let flags = (audio || video).then_some(StartMuted { audio, video });
+        if flags == self.start_muted {
+            return;
+        }
+        log::info!(
+            "conference {}: {nick} set start muted: audio {audio}, video {video}",
+            self.room
+        );
+        self.start_muted = flags;
+        self.start_muted_exempt = self.members.iter().map(|m| m.nick().into()).collect();
     }
 
     fn member_joined(&mut self, ctx: &mut Ctx<'_>) {
@@ -796,9 +840,45 @@ impl Conference {
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
         for m in &self.members {
             if self.media.participant(m.nick()).is_none() {
-                self.media.invite(ctx, info, m);
+                let exempt = self.start_muted_exempt.iter().any(|n| **n == *m.nick());
+                let start_muted = self.start_muted.filter(|_| !exempt);
+                self.media.invite(ctx, info, m, start_muted);
             }
         }
+    }
+
+    /// Publishes `<bridgeNotAvailable/>` in the focus's room presence
+    /// while a participant waits for a bridge, and takes it out once none
+    /// does (protocol.md §2.2, CURRENT). Called after every event.
+    pub fn sync_presence(&mut self, out: &mut Vec<u8>, version: &str) {
+        if !self.state.in_room() {
+            return;
+        }
+        let waiting = self.media.waiting_for_bridge();
+        if waiting == self.no_bridge_published {
+            return;
+        }
+        self.no_bridge_published = waiting;
+        if waiting {
+            log::warn!(
+                "conference {}: no bridge available; told the room",
+                self.room
+            );
+        } else {
+            log::info!("conference {}: a bridge is available again", self.room);
+        }
+        muc::write_presence_update(out, &self.me, |w| {
+            muc::write_focus_extensions(w, None, version, CONFERENCE_PROPERTIES);
+            if waiting {
+                muc::write_bridge_not_available(w);
+            }
+        });
+    }
+
+    /// A mute IQ from `nick`'s moderator (or itself) succeeded: the bridge
+    /// is told too (protocol.md §2.8).
+    pub fn force_mute(&mut self, ctx: &mut Ctx<'_>, nick: &str, kind: MediaKind, mute: bool) {
+        self.media.force_mute(ctx, nick, kind, mute);
     }
 
     /// The media state (bridge sessions, participants' Jingle sessions).
@@ -815,6 +895,17 @@ impl Conference {
     ) -> Result<(), StanzaError> {
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
         self.media.on_jingle(ctx, info, nick, req)
+    }
+
+    /// Sends every participant whose session is accepted the source
+    /// updates queued for it (protocol.md §5.5). The focus calls this after
+    /// answering whatever caused them.
+    pub fn flush_sources(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.media.has_signaling() {
+            return;
+        }
+        let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
+        self.media.flush_signaling(ctx, info);
     }
 
     /// A bridge failed or left: participants on it move to another one.
@@ -882,7 +973,7 @@ impl Conference {
         self.members.clear();
         self.owner = None;
         // Nothing can be sent now; the bridge expires what it has on its own.
-        self.media = Media::default();
+        self.media.forget();
         self.set_state(State::Disconnected);
     }
 

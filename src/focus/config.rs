@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::rate_limit::RateLimitConfig;
+use super::sources::SourceConfig;
 use crate::config::{Config, ConfigError};
 
 /// Settings of the focus logic.
@@ -43,6 +45,12 @@ pub struct FocusConfig {
     /// Domains whose occupants may claim to be Jibri/Jigasi
     /// (`jicofo.xmpp.trusted-domains`, comma separated).
     pub trusted_domains: Vec<String>,
+    /// Source limits and signalling switches (`max-ssrcs-per-user`,
+    /// `strip-simulcast`, …; protocol.md §5.5–5.6).
+    pub sources: SourceConfig,
+    /// The rate limit on a participant's restart requests
+    /// (`jicofo.conference.restart-request-rate-limits.*`; §5.9).
+    pub restart_limits: RateLimitConfig,
     /// Our version, published in room presence.
     pub version: &'static str,
 }
@@ -98,6 +106,8 @@ impl FocusConfig {
                 .get(&["jicofo.xmpp.client.client-proxy"])
                 .map(|s| s.to_ascii_lowercase()),
             trusted_domains: list("jicofo.xmpp.trusted-domains"),
+            sources: SourceConfig::from_props(p)?,
+            restart_limits: RateLimitConfig::from_props(p)?,
             version: env!("CARGO_PKG_VERSION"),
         })
     }
@@ -118,6 +128,8 @@ impl FocusConfig {
             shutdown_allowed_jid: None,
             client_proxy: None,
             trusted_domains: Vec::new(),
+            sources: SourceConfig::default(),
+            restart_limits: RateLimitConfig::default(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }

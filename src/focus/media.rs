@@ -10,6 +10,8 @@
 //!  Initiating --session-accept first--> Active
 //!  Initiating --error | no result in time--> (invite failed: allocation expired)
 //!  Allocating --left (Colibri v1, channels not known yet)--> Leaving --answer--> expired
+//!  Initiating | Invited | Active --ICE failed | restart | bridge lost--> Allocating
+//!  Initiating | Invited | Active --session-terminate from the client--> Ended
 //!  any --left--> gone: exactly what was allocated is expired
 //! ```
 //!
@@ -20,19 +22,60 @@
 //! A `session-initiate` that gets no result within the reply timeout fails
 //! the invite and expires its allocation (SEED behaviour, which the issue
 //! asks for; CURRENT Jicofo counts a timeout as success).
+//!
+//! Sources (protocol.md §5.4–5.6, CURRENT throughout): every source a
+//! participant announces, in `session-accept`, `source-add` or
+//! `source-remove`, passes the [`ValidatingSourceMap`] as a whole request;
+//! a refused request is answered `bad-request` (or `resource-constraint`)
+//! with a text and changes nothing, except that a refused `session-accept`
+//! still makes the session active. What is accepted goes to the bridge
+//! (the participant's complete set) and into the [`SourceSignaling`] queue
+//! of every *other* participant that has had an offer. A queue starts from
+//! exactly what the participant's offer carried and is flushed, as at most
+//! one `source-remove` and one `source-add`, once its session is accepted
+//! and after the answer to the request that caused it (the focus calls
+//! [`Media::flush_signaling`] after writing the answer); before the accept
+//! changes merge in the queue. Receivers get only what their features
+//! allow and, with `strip-simulcast` (default on), only the first
+//! simulcast layer and its RTX. SEED sent every source unvalidated and
+//! unfiltered, and `source-remove` when a participant left; here a
+//! participant that leaves has its sources dropped from the map and its
+//! endpoint expired, and nobody is told (clients clean up on the MUC
+//! leave), while a participant that is re-invited or moved has its
+//! sources removed with `source-remove` to the others and added back by
+//! its next accept. `source-signaling-delays` is not applied: queues are
+//! flushed at once (the CURRENT default delay is 0).
+//!
+//! Session maintenance (§5.7–5.9, CURRENT): `transport-info` goes to the
+//! bridge; `session-info` with ICE `failed` and the current bridge-session
+//! id re-invites the participant (RestartJingle: `session-terminate`
+//! "moving", endpoint expired, new allocation and offer); a participant's
+//! `session-terminate` ends its session (sources removed and signalled,
+//! endpoint expired) and with `restart='true'` invites it again, rate
+//! limited per participant. The re-invite method is always RestartJingle:
+//! the focus never sends `transport-replace`, so a `transport-accept` is
+//! unexpected. Actions CURRENT does not handle get `feature-not-implemented`
+//! (SEED acknowledged and ignored them).
 
 use super::bridge::{BridgeId, ColibriVersion};
 use super::colibri::{AllocFailure, AllocRequest, Allocation, ColibriSession};
 use super::conference::{ConfId, Ctx, Pending};
 use super::features::{Feature, Features};
+use super::rate_limit::RateLimit;
+use super::sources::{
+    SignalingOptions, SourceConfig, SourceError, SourceSignaling, ValidatingSourceMap,
+};
 use super::{codecs, colibri};
+use crate::stanza::colibri2::ForceMute;
 use crate::stanza::disco::{self, DiscoInfo};
+use crate::stanza::jingle::StartMuted;
 use crate::stanza::jingle::{
-    self, BridgeSession, JingleRequest, Offer, OfferContent, ReasonCondition, RtpDescription,
-    SctpMap, Senders,
+    self, Action, BridgeSession, JingleRequest, Offer, OfferContent, ReasonCondition,
+    RtpDescription, SctpMap, Senders,
 };
 use crate::stanza::muc::Occupant;
-use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet};
+use crate::stanza::mute::MediaKind;
+use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet, MediaType};
 use crate::stanza::{Condition, StanzaError};
 use crate::xml::El;
 
@@ -72,10 +115,15 @@ pub enum Invite {
     /// Left while a Colibri v1 allocation was in flight: its channels are
     /// expired when the answer tells us their ids.
     Leaving(BridgeId),
+    /// The participant ended its session (`session-terminate` without
+    /// `restart`): it stays in the room without media and is not invited
+    /// again unless it rejoins.
+    Ended,
 }
 
 impl Invite {
-    fn name(&self) -> &'static str {
+    /// The state's name, for logs and tests.
+    pub fn name(&self) -> &'static str {
         match self {
             Invite::Discovering => "Discovering",
             Invite::WaitingForBridge(_) => "WaitingForBridge",
@@ -84,6 +132,7 @@ impl Invite {
             Invite::Invited(_) => "Invited",
             Invite::Active(_) => "Active",
             Invite::Leaving(_) => "Leaving",
+            Invite::Ended => "Ended",
         }
     }
 }
@@ -114,6 +163,16 @@ pub struct Participant {
     pub stats_id: Option<Box<str>>,
     /// The invite state.
     pub invite: Invite,
+    /// `<startmuted/>` for its `session-initiate`, decided when it joined.
+    pub start_muted: Option<StartMuted>,
+    /// What the bridge has been told to drop from it (mute IQs, §2.8).
+    pub force_muted: ForceMute,
+    /// What it has been told about the others' sources and what it should
+    /// be told next; `None` until its offer is built (the offer carries
+    /// every source there is then, so nothing needs queueing before).
+    signaling: Option<SourceSignaling>,
+    /// Its `session-terminate` restart requests (§5.9).
+    restarts: RateLimit,
 }
 
 impl Participant {
@@ -127,11 +186,12 @@ impl Participant {
 }
 
 /// Media state of one conference.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Media {
     participants: Vec<Participant>,
     sessions: Vec<ColibriSession>,
-    sources: ConferenceSourceMap,
+    /// Every participant's sources, changed only through validated requests.
+    sources: ValidatingSourceMap,
     /// Bridges that refused this conference because they are in graceful
     /// shutdown. Selection may still offer such a bridge when it is the only
     /// one; asking it again would be refused again at once, so invites wait
@@ -150,7 +210,34 @@ pub struct ConfInfo<'a> {
     pub meeting_id: &'a str,
 }
 
+/// The set a participant without sources has (what the bridge is told).
+static NO_SOURCES: EndpointSourceSet = EndpointSourceSet::new();
+
+/// How a participant is moved to a new session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Restart {
+    /// Its bridge is gone or forgot it: `session-terminate` ("moving"),
+    /// nothing to expire.
+    Moved,
+    /// Its ICE failed: `session-terminate` ("moving"), and its endpoint is
+    /// expired before the new allocation.
+    IceFailed,
+    /// It asked (`session-terminate` with `restart`): its session is over
+    /// already, so only the endpoint is expired.
+    Requested,
+}
+
 impl Media {
+    /// No participants, no sessions; sources limited as configured.
+    pub fn new(cfg: &SourceConfig) -> Media {
+        Media {
+            participants: Vec::new(),
+            sessions: Vec::new(),
+            sources: ValidatingSourceMap::from_config(cfg),
+            refused: Vec::new(),
+        }
+    }
+
     /// Participants being invited or in session.
     pub fn participants(&self) -> &[Participant] {
         &self.participants
@@ -163,7 +250,7 @@ impl Media {
 
     /// The conference's current sources by owner.
     pub fn sources(&self) -> &ConferenceSourceMap {
-        &self.sources
+        self.sources.map()
     }
 
     /// Bridges this conference uses.
@@ -189,7 +276,13 @@ impl Media {
     }
 
     /// Starts inviting an occupant (features first).
-    pub fn invite(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, o: &Occupant) {
+    pub fn invite(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        o: &Occupant,
+        start_muted: Option<StartMuted>,
+    ) {
         let nick: Box<str> = o.nick().into();
         if self.idx(&nick).is_some() {
             return;
@@ -202,6 +295,10 @@ impl Media {
             region: o.region.clone(),
             stats_id: o.stats_id.clone(),
             invite: Invite::Discovering,
+            start_muted,
+            force_muted: ForceMute::default(),
+            signaling: None,
+            restarts: RateLimit::new(ctx.cfg.restart_limits),
         });
         log::info!("conference {}: inviting {nick}", conf.room);
         match cached {
@@ -374,7 +471,19 @@ impl Media {
             return;
         }
         match result {
-            Ok(alloc) => self.initiate(ctx, conf, i, features, bridge.clone(), alloc),
+            Ok(alloc) => {
+                // Muted before a move: muted on the new bridge too.
+                let muted = self.participants[i].force_muted;
+                for (on, media) in [
+                    (muted.audio, MediaType::Audio),
+                    (muted.video, MediaType::Video),
+                ] {
+                    if on {
+                        self.sessions[s].force_mute(ctx, nick, &alloc, muted, media);
+                    }
+                }
+                self.initiate(ctx, conf, i, features, bridge.clone(), alloc)
+            }
             Err(failure) => self.allocation_failed(ctx, conf, i, s, failure),
         }
     }
@@ -476,38 +585,160 @@ impl Media {
 
     /// Moves a participant to a (new) bridge: an established session is
     /// ended first (`session-terminate`, reason success, "moving"), its
-    /// sources leave the conference, and a fresh invite starts (protocol.md
-    /// §3.6, the default `RestartJingle` method).
+    /// sources leave the conference (`source-remove` queued for the
+    /// others), and a fresh invite starts (protocol.md §3.6, the default
+    /// `RestartJingle` method). Its sources come back with its next accept.
     pub fn reinvite(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, nick: &str) {
         let Some(i) = self.idx(nick) else { return };
+        self.restart(ctx, conf, i, Restart::Moved);
+    }
+
+    fn restart(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, i: usize, how: Restart) {
         let features =
             match std::mem::replace(&mut self.participants[i].invite, Invite::Discovering) {
                 Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) => {
-                    let p = &self.participants[i];
-                    let id = ctx.tracker.register(
-                        ctx.now,
-                        crate::conn::ConnId::Client,
-                        &p.occupant_jid,
-                        ctx.cfg.reply_timeout,
-                        Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
-                    );
-                    jingle::write_session_terminate(
-                        ctx.out,
-                        &id,
-                        None,
-                        &p.occupant_jid,
-                        &s.sid,
-                        ReasonCondition::Success,
-                        Some("moving"),
-                        None,
-                    );
-                    self.sources.remove_owner(nick);
+                    self.end_session(ctx, conf, i, &s, how);
                     s.features
                 }
                 Invite::Allocating(f, _) | Invite::WaitingForBridge(f) => f,
-                Invite::Discovering | Invite::Leaving(_) => Features::DEFAULT,
+                Invite::Discovering | Invite::Leaving(_) | Invite::Ended => Features::DEFAULT,
             };
         self.allocate(ctx, conf, i, features);
+    }
+
+    /// Ends participant `i`'s session `s` (already taken out of its invite
+    /// state) on the focus's side: tells the client unless it ended the
+    /// session itself, expires its endpoint unless the bridge lost it, and
+    /// removes its sources, queueing `source-remove` for the others.
+    fn end_session(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        i: usize,
+        s: &Session,
+        how: Restart,
+    ) {
+        let p = &mut self.participants[i];
+        p.signaling = None;
+        if how != Restart::Requested {
+            let id = ctx.tracker.register(
+                ctx.now,
+                crate::conn::ConnId::Client,
+                &p.occupant_jid,
+                ctx.cfg.reply_timeout,
+                Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
+            );
+            jingle::write_session_terminate(
+                ctx.out,
+                &id,
+                None,
+                &p.occupant_jid,
+                &s.sid,
+                ReasonCondition::Success,
+                Some("moving"),
+                None,
+            );
+        }
+        if how != Restart::Moved {
+            self.expire_endpoint(ctx, i, s);
+        }
+        if let Some(removed) = self.sources.remove_owner(&self.participants[i].nick) {
+            self.signal(i, &removed, false);
+        }
+    }
+
+    /// Expires participant `i`'s endpoint of session `s`, whose invite
+    /// state no longer names the bridge. With nobody else on that bridge
+    /// the whole bridge conference goes instead (a bridge drops a
+    /// conference with its last endpoint, and a later update would then
+    /// find none); a new allocation creates it again.
+    fn expire_endpoint(&mut self, ctx: &mut Ctx<'_>, i: usize, s: &Session) {
+        let Some(k) = self.sessions.iter().position(|x| x.bridge() == &s.bridge) else {
+            return;
+        };
+        ctx.registry.endpoints_removed(&s.bridge, 1);
+        if bridge_in_use(&self.participants, &s.bridge) {
+            let nick = &self.participants[i].nick;
+            self.sessions[k].expire(ctx, nick, Some(&s.alloc));
+        } else {
+            self.sessions.remove(k).expire_conference(ctx);
+        }
+    }
+
+    /// Queues `set`, just added to (or removed from) participant `i`'s
+    /// sources, for every other participant that has had an offer. Never
+    /// for `i` itself: a client is not told its own sources.
+    fn signal(&mut self, i: usize, set: &EndpointSourceSet, add: bool) {
+        let (before, rest) = self.participants.split_at_mut(i);
+        let Some((owner, after)) = rest.split_first_mut() else {
+            return;
+        };
+        for q in before.iter_mut().chain(after) {
+            if let Some(sig) = q.signaling.as_mut() {
+                if add {
+                    sig.add(&owner.nick, set);
+                } else {
+                    sig.remove(&owner.nick, set);
+                }
+            }
+        }
+    }
+
+    /// True when a participant with an accepted session has source
+    /// updates waiting.
+    pub fn has_signaling(&self) -> bool {
+        self.participants.iter().any(|p| {
+            matches!(p.invite, Invite::Active(_))
+                && p.signaling.as_ref().is_some_and(SourceSignaling::is_dirty)
+        })
+    }
+
+    /// Sends each participant with an accepted session its queued source
+    /// updates: the net `source-remove`, then the net `source-add`
+    /// (protocol.md §5.5). Participants still waiting for their accept
+    /// keep theirs queued; the flush after their accept sends it.
+    pub fn flush_signaling(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>) {
+        for p in &mut self.participants {
+            let Invite::Active(s) = &p.invite else {
+                continue;
+            };
+            let Some(sig) = p.signaling.as_mut().filter(|q| q.is_dirty()) else {
+                continue;
+            };
+            let update = sig.take();
+            for (action, map) in [
+                (Action::SourceRemove, &update.remove),
+                (Action::SourceAdd, &update.add),
+            ] {
+                if map.is_empty() {
+                    continue;
+                }
+                let owned: Vec<(&str, &EndpointSourceSet)> = map.iter().collect();
+                let id = ctx.tracker.register(
+                    ctx.now,
+                    crate::conn::ConnId::Client,
+                    &p.occupant_jid,
+                    ctx.cfg.reply_timeout,
+                    Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
+                );
+                jingle::write_source_update(
+                    ctx.out,
+                    action,
+                    &id,
+                    None,
+                    &p.occupant_jid,
+                    &s.sid,
+                    &owned,
+                );
+                log::debug!(
+                    "conference {}: {} to {} ({} owner(s))",
+                    conf.room,
+                    action.name(),
+                    p.nick,
+                    owned.len()
+                );
+            }
+        }
     }
 
     fn initiate(
@@ -552,8 +783,22 @@ impl Media {
             });
         }
         let nick = self.participants[i].nick.clone();
+        // The others' sources, filtered for this receiver; its signalling
+        // queue starts from exactly what the offer carries.
+        let mut others = ConferenceSourceMap::new();
+        for (owner, set) in self.sources.iter().filter(|(owner, _)| *owner != &*nick) {
+            others.add(owner, set);
+        }
+        let mut signaling = SourceSignaling::new(SignalingOptions {
+            audio: features.has(Feature::Audio),
+            video: features.has(Feature::Video),
+            strip_simulcast: ctx.cfg.sources.strip_simulcast,
+            ssrc_rewriting: false,
+        });
+        let offered = signaling.reset(&others);
+        self.participants[i].signaling = Some(signaling);
         let mut sources: Vec<(&str, &EndpointSourceSet)> = vec![("jvb", &alloc.feedback)];
-        sources.extend(self.sources.iter().filter(|(owner, _)| *owner != &*nick));
+        sources.extend(offered.iter());
         let session_id = self
             .sessions
             .iter()
@@ -570,7 +815,7 @@ impl Media {
             contents: &contents,
             sources: &sources,
             bundle: true,
-            start_muted: None,
+            start_muted: self.participants[i].start_muted,
             bridge_session: session_id.as_deref().map(|id| BridgeSession {
                 id: Some(id.into()),
                 region: region.as_deref().map(Into::into),
@@ -693,6 +938,12 @@ impl Media {
 
     /// A Jingle request from the occupant `nick`. Returns the error to
     /// answer with, or `Ok` for an empty result.
+    ///
+    /// A request is refused with `item-not-found` unless it comes from the
+    /// occupant whose session its `sid` names (CURRENT answers an unknown
+    /// sid with `bad-request`; sessions here are found by occupant first,
+    /// so a sid that is not the sender's own is one it may not use, and
+    /// both cases get the same answer). A refused request changes nothing.
     pub fn on_jingle(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -710,11 +961,8 @@ impl Media {
         if !sid_ok {
             return Err(StanzaError::new(Condition::ItemNotFound).with_text("unknown session id"));
         }
-        use crate::stanza::jingle::Action;
         match req.action {
-            Action::SessionAccept | Action::TransportAccept => {
-                self.session_accept(ctx, conf, i, req)
-            }
+            Action::SessionAccept => self.session_accept(ctx, conf, i, req),
             Action::TransportInfo => {
                 let t = req
                     .transport()
@@ -723,10 +971,33 @@ impl Media {
                 self.update_bridge(ctx, conf, i, Some(&t), None, &[]);
                 Ok(())
             }
-            _ => Ok(()),
+            a if a.is_source_add() => self.source_add(ctx, conf, i, req),
+            a if a.is_source_remove() => self.source_remove(ctx, conf, i, req),
+            Action::SessionInfo => self.session_info(ctx, conf, i, req),
+            Action::SessionTerminate => self.session_terminate(ctx, conf, i, req),
+            Action::TransportReject => {
+                log::warn!(
+                    "conference {}: {nick} sent transport-reject; ignored",
+                    conf.room
+                );
+                Ok(())
+            }
+            // The focus never sends `transport-replace` (it re-invites with
+            // RestartJingle), so there is nothing to accept.
+            Action::TransportAccept => Err(StanzaError::new(Condition::UnexpectedRequest)
+                .with_text("no transport-replace to accept")),
+            _ => Err(StanzaError::new(Condition::FeatureNotImplemented)
+                .with_text(format!("unsupported action {}", req.action_name))),
         }
     }
 
+    /// `session-accept` (§5.4): the session becomes active whatever its
+    /// sources; they are validated as a whole (§5.6) and, when valid,
+    /// stored, pushed to the bridge with the transport, and queued for
+    /// the others. When not, the answer is the validation error, the
+    /// session stays and its transport still goes to the bridge (so the
+    /// participant receives media) without sources. What was queued for
+    /// the participant is sent after the answer, either way.
     fn session_accept(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -737,9 +1008,8 @@ impl Media {
         let transport = req.transport().map_err(|e| bad(&e.to_string()))?;
         let sources = req.sources().map_err(|e| bad(&e.to_string()))?;
         let descriptions = req.rtp_descriptions().unwrap_or_default();
-        let nick = self.participants[i].nick.clone();
         match std::mem::replace(&mut self.participants[i].invite, Invite::Discovering) {
-            Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) => {
+            Invite::Initiating(s) | Invite::Invited(s) => {
                 self.set_invite(conf.room, i, Invite::Active(s));
             }
             other => {
@@ -749,23 +1019,201 @@ impl Media {
                 );
             }
         }
+        let nick = &self.participants[i].nick;
+        let result = self.sources.try_add(nick, &sources);
         log::info!(
-            "conference {}: {nick} accepted ({} sources)",
+            "conference {}: {nick} accepted ({} sources{})",
             conf.room,
-            sources.sources.len()
+            sources.sources.len(),
+            if result.is_err() { ", refused" } else { "" }
         );
-        self.sources.remove_owner(&nick);
-        if !sources.is_empty() {
-            self.sources.add(&nick, &sources);
+        match result {
+            Ok(added) => {
+                self.signal(i, &added, true);
+                let all = self.sources.get(&self.participants[i].nick);
+                let all = all.unwrap_or(&NO_SOURCES);
+                self.update_bridge(ctx, conf, i, transport.as_ref(), Some(all), &descriptions);
+                Ok(())
+            }
+            Err(e) => {
+                log::warn!(
+                    "conference {}: sources of {} refused: {e}",
+                    conf.room,
+                    self.participants[i].nick
+                );
+                self.update_bridge(ctx, conf, i, transport.as_ref(), None, &descriptions);
+                Err(e.into())
+            }
         }
-        let all = self.sources.get(&nick).cloned().unwrap_or_default();
-        self.update_bridge(ctx, conf, i, transport.as_ref(), Some(&all), &descriptions);
+    }
+
+    /// `source-add` (§5.5): validated whole (§5.6); an accepted one goes to
+    /// the bridge (the participant's complete set) and to the others.
+    fn source_add(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        i: usize,
+        req: &JingleRequest<'_>,
+    ) -> Result<(), StanzaError> {
+        let request = req.sources().map_err(|e| bad(&e.to_string()))?;
+        if request.is_empty() {
+            return Ok(());
+        }
+        let added = self
+            .sources
+            .try_add(&self.participants[i].nick, &request)
+            .inspect_err(|e| self.log_refused(conf, i, "source-add", e))?;
+        if added.is_empty() {
+            return Ok(());
+        }
+        self.signal(i, &added, true);
+        self.push_sources(ctx, conf, i);
+        Ok(())
+    }
+
+    /// `source-remove` (§5.5): only what the participant owns, else the
+    /// whole request is refused; groups that lose a member go too.
+    fn source_remove(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        i: usize,
+        req: &JingleRequest<'_>,
+    ) -> Result<(), StanzaError> {
+        let request = req.sources().map_err(|e| bad(&e.to_string()))?;
+        if request.is_empty() {
+            return Ok(());
+        }
+        let removed = self
+            .sources
+            .try_remove(&self.participants[i].nick, &request)
+            .inspect_err(|e| self.log_refused(conf, i, "source-remove", e))?;
+        self.signal(i, &removed, false);
+        self.push_sources(ctx, conf, i);
+        Ok(())
+    }
+
+    fn log_refused(&self, conf: ConfInfo<'_>, i: usize, what: &str, e: &SourceError) {
+        log::warn!(
+            "conference {}: {what} from {} refused: {e}",
+            conf.room,
+            self.participants[i].nick
+        );
+    }
+
+    /// Pushes participant `i`'s complete source set to its bridge.
+    fn push_sources(&self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, i: usize) {
+        let all = self.sources.get(&self.participants[i].nick);
+        self.update_bridge(ctx, conf, i, None, Some(all.unwrap_or(&NO_SOURCES)), &[]);
+    }
+
+    /// The Colibri session id (`<bridge-session id>`) of participant `i`'s
+    /// session is `id`.
+    fn is_current_bridge_session(&self, i: usize, id: Option<&str>) -> bool {
+        let Some(s) = self.participants[i].session() else {
+            return false;
+        };
+        self.sessions
+            .iter()
+            .find(|x| *x.bridge() == s.bridge)
+            .is_some_and(|x| Some(x.uuid()) == id)
+    }
+
+    /// `session-info` (§5.8): `<ice-state>failed</ice-state>` with the
+    /// current bridge-session id re-invites the participant (a stale id
+    /// is ignored); other states are ignored. The in-place ICE restart is
+    /// not offered, so `ice-restart` gets `feature-not-implemented`.
+    fn session_info(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        i: usize,
+        req: &JingleRequest<'_>,
+    ) -> Result<(), StanzaError> {
+        let bs = req.bridge_session();
+        if bs.as_ref().is_some_and(|b| b.ice_restart) {
+            return Err(StanzaError::new(Condition::FeatureNotImplemented)
+                .with_text("ICE restart is not enabled"));
+        }
+        let failed = req
+            .ice_state()
+            .is_some_and(|s| s.eq_ignore_ascii_case("failed"));
+        if !failed {
+            return Ok(());
+        }
+        let id = bs.as_ref().and_then(|b| b.id.as_deref());
+        if !self.is_current_bridge_session(i, id) {
+            log::info!(
+                "conference {}: ICE failure of {} for a stale bridge session ignored",
+                conf.room,
+                self.participants[i].nick
+            );
+            return Ok(());
+        }
+        log::info!(
+            "conference {}: ICE failed for {}; inviting it again",
+            conf.room,
+            self.participants[i].nick
+        );
+        self.restart(ctx, conf, i, Restart::IceFailed);
+        Ok(())
+    }
+
+    /// `session-terminate` from the participant (§5.9). A `<bridge-session>`
+    /// it carries must name the current bridge session (`item-not-found`
+    /// otherwise). With `restart='true'` the participant is invited again,
+    /// rate limited (`resource-constraint` over the limit, and then the
+    /// session stays as it is); without, its session ends: sources removed
+    /// (`source-remove` to the others), endpoint expired, no new invite.
+    fn session_terminate(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        conf: ConfInfo<'_>,
+        i: usize,
+        req: &JingleRequest<'_>,
+    ) -> Result<(), StanzaError> {
+        let bs = req.bridge_session();
+        if let Some(b) = &bs
+            && !self.is_current_bridge_session(i, b.id.as_deref())
+        {
+            return Err(
+                StanzaError::new(Condition::ItemNotFound).with_text("invalid bridge session id")
+            );
+        }
+        let restart = bs.is_some_and(|b| b.restart);
+        let p = &mut self.participants[i];
+        if restart && !p.restarts.accept(ctx.now) {
+            log::warn!(
+                "conference {}: restart request of {} rate limited",
+                conf.room,
+                p.nick
+            );
+            return Err(StanzaError::new(Condition::ResourceConstraint)
+                .with_text("restart requests are rate limited"));
+        }
+        if restart {
+            log::info!(
+                "conference {}: {} asked for a new session",
+                conf.room,
+                p.nick
+            );
+            self.restart(ctx, conf, i, Restart::Requested);
+            return Ok(());
+        }
+        log::info!("conference {}: {} ended its session", conf.room, p.nick);
+        if let Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) =
+            std::mem::replace(&mut p.invite, Invite::Ended)
+        {
+            self.end_session(ctx, conf, i, &s, Restart::Requested);
+        }
+        self.maybe_expire_sessions(ctx);
         Ok(())
     }
 
     /// Pushes a participant's transport and/or complete source set to its bridge.
     fn update_bridge(
-        &mut self,
+        &self,
         ctx: &mut Ctx<'_>,
         conf: ConfInfo<'_>,
         i: usize,
@@ -796,8 +1244,15 @@ impl Media {
     /// The occupant left (or was kicked): expire exactly what it had.
     pub fn member_left(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, nick: &str) {
         let Some(i) = self.idx(nick) else { return };
-        let removed = self.sources.remove_owner(nick);
-        let _ = removed;
+        // No `source-remove` for a participant that left: clients drop the
+        // sources of an occupant that left on their own (CURRENT; SEED
+        // sent one). Queued changes of its sources are dropped with it.
+        self.sources.remove_owner(nick);
+        for p in &mut self.participants {
+            if let Some(sig) = p.signaling.as_mut() {
+                sig.forget_owner(nick);
+            }
+        }
         match &self.participants[i].invite {
             Invite::Allocating(_, b) => {
                 let b = b.clone();
@@ -816,7 +1271,7 @@ impl Media {
                     }
                 }
             }
-            Invite::Discovering | Invite::WaitingForBridge(_) => {
+            Invite::Discovering | Invite::WaitingForBridge(_) | Invite::Ended => {
                 self.participants.remove(i);
             }
             Invite::Leaving(_) => {}
@@ -825,8 +1280,13 @@ impl Media {
         self.maybe_expire_sessions(ctx);
     }
 
-    /// Expires a participant's allocation and forgets it.
+    /// Expires a participant's allocation and forgets it. Sources it still
+    /// has (none once it left) are removed and `source-remove` is queued
+    /// for the others: it is still in the room, its media is not.
     fn drop_participant(&mut self, ctx: &mut Ctx<'_>, _conf: ConfInfo<'_>, i: usize) {
+        if let Some(removed) = self.sources.remove_owner(&self.participants[i].nick) {
+            self.signal(i, &removed, false);
+        }
         let p = self.participants.remove(i);
         if let Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) = p.invite {
             // The last endpoint goes with the conference expire below.
@@ -838,7 +1298,6 @@ impl Media {
             }
             ctx.registry.endpoints_removed(&s.bridge, 1);
         }
-        self.sources.remove_owner(&p.nick);
         self.maybe_expire_sessions(ctx);
     }
 
@@ -895,8 +1354,16 @@ impl Media {
         for s in self.sessions.drain(..) {
             s.expire_conference(ctx);
         }
+        self.forget();
+    }
+
+    /// Forgets every participant, session and source without sending
+    /// anything (the stream is down, or everything was expired already).
+    pub fn forget(&mut self) {
         self.participants.clear();
-        self.sources = ConferenceSourceMap::new();
+        self.sessions.clear();
+        self.sources.clear();
+        self.refused.clear();
     }
 
     /// A bridge failed or went away: its sessions are removed and their
@@ -921,6 +1388,31 @@ impl Media {
             .collect();
         for (i, f) in waiting {
             self.allocate(ctx, conf, i, f);
+        }
+    }
+
+    /// A mute IQ succeeded (§2.8): the bridge drops the participant's audio
+    /// or video (desktop is video to the bridge) from now on, or no longer.
+    /// The state is kept, so a participant invited again (moved to another
+    /// bridge) is muted there too once its session is set up again.
+    pub fn force_mute(&mut self, ctx: &mut Ctx<'_>, nick: &str, kind: MediaKind, mute: bool) {
+        let Some(p) = self.participants.iter_mut().find(|p| &*p.nick == nick) else {
+            return;
+        };
+        let media = match kind {
+            MediaKind::Audio => {
+                p.force_muted.audio = mute;
+                MediaType::Audio
+            }
+            MediaKind::Video | MediaKind::Desktop => {
+                p.force_muted.video = mute;
+                MediaType::Video
+            }
+        };
+        let state = p.force_muted;
+        let Some(s) = p.session() else { return };
+        if let Some(sess) = self.sessions.iter().find(|x| *x.bridge() == s.bridge) {
+            sess.force_mute(ctx, nick, &s.alloc, state, media);
         }
     }
 

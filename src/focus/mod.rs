@@ -400,7 +400,7 @@ impl Focus {
         };
         let mut ctx = self.shared.ctx(now);
         conf.on_iq_answer(&mut ctx, pending, answer);
-        self.settle(id.idx);
+        self.settle(now, id.idx);
     }
 
     // ------------------------------------------------- conference requests
@@ -488,7 +488,7 @@ impl Focus {
             conf.request(&mut ctx, waiting);
         }
         self.drain_auth_events(now);
-        self.settle(idx);
+        self.settle(now, idx);
     }
 
     fn create_conference(&mut self, now: Instant, room: Jid) -> u32 {
@@ -507,7 +507,7 @@ impl Focus {
             let mut ctx = self.shared.ctx(now);
             Conference::start(id, room.clone(), &mut ctx)
         } else {
-            Conference::awaiting_client(id, room.clone(), &self.shared.cfg.nick)
+            Conference::awaiting_client(id, room.clone(), &self.shared.cfg)
         });
         self.by_room.insert(room, idx);
         idx
@@ -516,10 +516,19 @@ impl Focus {
     /// Writes the answers a conference has ready, removes it once stopped,
     /// and brings its entry in the timer index up to date. Called after
     /// every call into a conference.
-    fn settle(&mut self, idx: u32) {
+    ///
+    /// Source updates the conference queued are sent first: after the
+    /// answer to whatever caused them, so a participant's `session-accept`
+    /// is acknowledged before the sources it was waiting for arrive
+    /// (protocol.md §5.4).
+    fn settle(&mut self, now: Instant, idx: u32) {
         let Some(conf) = self.slots[idx as usize].conf.as_mut() else {
             return self.sync_timer(idx);
         };
+        if !conf.is_stopped() {
+            let mut ctx = self.shared.ctx(now);
+            conf.flush_sources(&mut ctx);
+        }
         if conf.has_answers() {
             let answers = conf.take_answers();
             let room = conf.room().bare();
@@ -527,6 +536,10 @@ impl Focus {
                 write_conference_answer(&mut self.shared, &w, room, result);
             }
         }
+        conf.sync_presence(
+            &mut self.shared.out[ConnId::Client as usize],
+            self.shared.cfg.version,
+        );
         if !conf.is_stopped() {
             return self.sync_timer(idx);
         }
@@ -771,7 +784,10 @@ impl Focus {
         );
         if !own {
             let id = conf.id();
-            let target = target.map(|t| t.as_str().to_string()).unwrap_or_default();
+            let target = target
+                .as_ref()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default();
             let actor = requester.as_str().to_string();
             let kind = req.kind;
             let tid = self.shared.tracker.register(
@@ -791,7 +807,13 @@ impl Focus {
                 true,
                 Some(&actor),
             );
+        } // The bridge drops (or passes again) the target's media: Jicofo
+        // force-mutes on every successful request, one's own included.
+        let mut ctx = self.shared.ctx(now);
+        if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
+            conf.force_mute(&mut ctx, target_nick, req.kind, mute);
         }
+        self.settle(now, idx);
     }
 
     // ---------------------------------------------------------- presence
@@ -821,7 +843,7 @@ impl Focus {
             let mut ctx = self.shared.ctx(now);
             conf.on_presence(&mut ctx, &mp);
         }
-        self.settle(idx);
+        self.settle(now, idx);
     }
 
     // ------------------------------------------------------------ streams
@@ -838,7 +860,7 @@ impl Focus {
             if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 let mut ctx = self.shared.ctx(now);
                 conf.on_client_online(&mut ctx);
-                self.settle(idx);
+                self.settle(now, idx);
             }
         }
     }
@@ -861,7 +883,7 @@ impl Focus {
             if let Some(conf) = self.slots[idx as usize].conf.as_mut() {
                 conf.on_client_offline(now);
             }
-            self.settle(idx);
+            self.settle(now, idx);
         }
     }
 
@@ -872,7 +894,7 @@ impl Focus {
                 let mut ctx = self.shared.ctx(now);
                 conf.stop(&mut ctx, StopReason::Shutdown);
             }
-            self.settle(idx);
+            self.settle(now, idx);
         }
     }
 
@@ -909,7 +931,7 @@ impl Focus {
                 let mut ctx = self.shared.ctx(now);
                 conf.handle_timeout(&mut ctx);
             }
-            self.settle(idx);
+            self.settle(now, idx);
             if self.slots[idx as usize].armed == Some(t) {
                 // A deadline fires once: one its conference did not move
                 // is dropped here rather than spun on.

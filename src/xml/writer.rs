@@ -178,19 +178,40 @@ impl<'b> XmlWriter<'b> {
     }
 }
 
+/// Bytes that need escaping: 1 in text and attribute values (`&`, `<`,
+/// `>`), 2 only in attribute values (`'`, `"`).
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'&' as usize] = 1;
+    t[b'<' as usize] = 1;
+    t[b'>' as usize] = 1;
+    t[b'\'' as usize] = 2;
+    t[b'"' as usize] = 2;
+    t
+};
+
 /// Escapes `s` for XML text (`&`, `<`, `>`) or a single-quoted attribute
-/// value (also `'` and `"`).
+/// value (also `'` and `"`). Most values need nothing escaped: they are
+/// scanned with one table lookup per byte and copied in one piece.
 pub fn escape_into(out: &mut Vec<u8>, s: &str, attr: bool) {
     let bytes = s.as_bytes();
-    let mut last = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mask = if attr { 3 } else { 1 };
+    let Some(first) = bytes.iter().position(|&b| ESCAPE[b as usize] & mask != 0) else {
+        out.extend_from_slice(bytes);
+        return;
+    };
+    out.extend_from_slice(&bytes[..first]);
+    let mut last = first;
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
+        if ESCAPE[b as usize] & mask == 0 {
+            continue;
+        }
         let rep: &[u8] = match b {
             b'&' => b"&amp;",
             b'<' => b"&lt;",
             b'>' => b"&gt;",
-            b'\'' if attr => b"&apos;",
-            b'"' if attr => b"&quot;",
-            _ => continue,
+            b'\'' => b"&apos;",
+            _ => b"&quot;",
         };
         out.extend_from_slice(&bytes[last..i]);
         out.extend_from_slice(rep);

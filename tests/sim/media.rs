@@ -817,8 +817,13 @@ impl World {
     /// A world whose focus has these bridge settings (see [`media_config`]);
     /// both streams online, the brewery joined.
     pub fn with_media(media: MediaConfig, seed: [u8; 32]) -> World {
+        World::with_configs(FocusConfig::for_tests(), media, seed)
+    }
+
+    /// [`World::with_media`] with these focus settings too.
+    pub fn with_configs(cfg: FocusConfig, media: MediaConfig, seed: [u8; 32]) -> World {
         let mut w = World::new(FocusConfig::for_tests(), None, seed);
-        let mut focus = Focus::with_media(FocusConfig::for_tests(), None, media, seed);
+        let mut focus = Focus::with_media(cfg, None, media, seed);
         focus.handle_online(w.now, ConnId::Component, COMPONENT);
         focus.handle_online(w.now, ConnId::Client, FOCUS_FULL);
         w.focus = focus;
@@ -1300,6 +1305,60 @@ impl World {
             ns::JINGLE_GROUPING
         );
         self.participant_to_occupant(&xml);
+    }
+
+    /// The participant `real` sends a Jingle `action` for session `sid`
+    /// to the focus (through the MUC, as a client does); `inner` is the
+    /// XML inside `<jingle/>`. Returns the IQ id, for [`World::jingle_answer`].
+    pub fn jingle_from(&mut self, real: &str, action: &str, sid: &str, inner: &str) -> String {
+        let room = self
+            .muc
+            .rooms
+            .iter()
+            .find(|(_, r)| r.occupants.iter().any(|o| o.real == real))
+            .map(|(k, _)| k.clone())
+            .expect("in a room");
+        let id = self.id("jg");
+        let xml = format!(
+            "<iq type='set' id='{id}' from='{real}' to='{room}/focus'><jingle xmlns='{}' action='{action}' sid='{sid}'>{inner}</jingle></iq>",
+            ns::JINGLE
+        );
+        self.participant_to_occupant(&xml);
+        self.settle();
+        id
+    }
+
+    /// The answer `real` got to its IQ `id` (the MUC gives it back its own
+    /// id); `None` before there is one.
+    pub fn jingle_answer(&self, real: &str, id: &str) -> Option<&Node> {
+        self.delivered
+            .iter()
+            .find(|d| {
+                d.to == real
+                    && d.node.name == "iq"
+                    && d.node.attr("id") == Some(id)
+                    && matches!(d.node.attr("type"), Some("result" | "error"))
+            })
+            .map(|d| &d.node)
+    }
+
+    /// The sid of the last offer `real` got.
+    pub fn sid_of(&self, real: &str) -> String {
+        self.offers(real)
+            .last()
+            .and_then(|o| o.attr("sid"))
+            .expect("an offer")
+            .to_string()
+    }
+
+    /// The `<bridge-session id>` of the last offer `real` got.
+    pub fn bridge_session_of(&self, real: &str) -> String {
+        self.offers(real)
+            .last()
+            .and_then(|o| o.child("bridge-session", ns::FOCUS))
+            .and_then(|b| b.attr("id"))
+            .expect("a bridge-session in the offer")
+            .to_string()
     }
 
     /// The `session-initiate`s `real` received (their `<jingle/>`).

@@ -262,6 +262,14 @@ impl ValidatingSourceMap {
         Some(removed)
     }
 
+    /// Drops every owner's sources (the conference's media ended); the
+    /// limits stay.
+    pub fn clear(&mut self) {
+        self.map = ConferenceSourceMap::new();
+        self.ssrc_owner.clear();
+        self.msid_owner.clear();
+    }
+
     /// Takes `removed`, already gone from `owner`'s set, out of the
     /// indexes. An msid stays while another source of the owner has it
     /// (audio and video may share one).
