@@ -7,15 +7,17 @@
 //! brewery room, the release `jicofo` against both, and two independent
 //! XMPP participants (slixmpp) that do what a Jitsi Meet client does: the
 //! conference IQ, the MUC join, a `session-initiate` acked and answered
-//! with `session-accept`, then leaving. The timeline merges four clocks'
-//! worth of evidence on one axis (milliseconds from the first conference
-//! IQ): what the participants sent and received (stamped by the agent),
-//! what the bridge was asked (stamped by the emulator), and the focus's own
-//! log (millisecond timestamps). It checks what must hold on the way (the
-//! offer carries the bridge's transport, the bridge gets each accept as an
-//! update, leaving expires the endpoints and then the conference, no
-//! request refused, the focus exits cleanly), prints a one-line summary and
-//! exits 0; anything else ends it with a message and a non-zero code.
+//! with `session-accept`, the other's sources in a `source-add`, then
+//! leaving. The timeline puts three sources of evidence on one axis
+//! (milliseconds from the first conference IQ): what the participants sent
+//! and received (stamped by the agent), what the bridge was asked (stamped
+//! by the emulator), and the focus's own log (millisecond timestamps).
+//! It checks what must hold on the way (the offer carries the bridge's
+//! transport, the bridge gets each accept as an update, each participant
+//! is told the other's sources, leaving expires the endpoints and then the
+//! conference, no request is refused, the focus exits cleanly), prints a
+//! one-line summary and exits 0; anything else ends it with a message and
+//! a non-zero code.
 //! Every wait is bounded, each step gives up past a 50 s budget, and a
 //! watchdog ends the run at 58 s whatever is waiting; only the processes it
 //! started are stopped, by their handles or (watchdog) their ids.
@@ -256,6 +258,16 @@ fn rfc3339_ms(s: &str) -> Option<f64> {
     Some(((days * 86_400 + hh * 3600 + mm * 60) as f64 + ss) * 1000.0)
 }
 
+/// The `<source name=…>`s of a Jingle IQ: the sources themselves, not the
+/// `<source ssrc/>` references inside `<ssrc-group>`s (every source here,
+/// the participants' and the bridge's, is named).
+fn named_sources(xml: &str) -> usize {
+    tags(xml, "source")
+        .iter()
+        .filter(|a| a.iter().any(|(k, _)| k == "name"))
+        .count()
+}
+
 /// What a bridge request asked, in a few words.
 fn describe_request(r: &Received) -> String {
     let answer = match &r.answer {
@@ -482,6 +494,27 @@ fn run(stop: &AtomicBool) -> Result<String, String> {
         );
     }
 
+    // Each learns the other's sources (the offers came before any accept).
+    for (i, (peer, nick)) in ps.iter_mut().zip(NICKS).enumerate() {
+        let other = NICKS[1 - i];
+        let ev = peer.expect_event(
+            &format!("source-add with {other}'s sources"),
+            |e| e.is_event("iq") && e.str_of("action") == Some("source-add"),
+            clock.step(),
+        );
+        let xml = ev.str_of("xml").unwrap_or_default();
+        let theirs = tags(xml, "source").iter().any(|a| {
+            a.iter()
+                .any(|(k, v)| k == "name" && v.starts_with(&format!("{other}-")))
+        });
+        if !theirs {
+            return Err(format!(
+                "{nick}'s source-add lacks {other}'s sources: {xml}"
+            ));
+        }
+    }
+    check("waiting for the sources")?;
+
     // Leaving: the endpoint goes, then with the last one the conference.
     for (peer, nick) in ps.iter_mut().zip(NICKS).rev() {
         tl.add(clock.now_ms(), nick, format!("-> leave {r}"));
@@ -517,9 +550,9 @@ fn run(stop: &AtomicBool) -> Result<String, String> {
                         .iter()
                         .filter(|a| a.iter().any(|(k, _)| k == "creator"))
                         .count(),
-                    tags(xml, "source").len()
+                    named_sources(xml)
                 ),
-                _ => format!(" ({} sources; acked)", tags(xml, "source").len()),
+                _ => format!(" ({} sources; acked)", named_sources(xml)),
             };
             tl.add(
                 event_ms(ev),
