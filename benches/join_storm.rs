@@ -18,8 +18,10 @@
 //!
 //! The storm: once all participants are logged in (not measured), every
 //! conference IQ is written in one pass, as fast as the sockets take them;
-//! the storm ends when every `session-accept` is acknowledged and the
-//! bridge holds every participant's transport and sources. Then all leave
+//! the storm ends when every `session-accept` is acknowledged, every
+//! participant has been told the sources of the 4 others in its room (in
+//! its offer or in `source-add`s), and the bridge holds every participant's
+//! transport and sources. Then all leave
 //! at once; that phase ends when the bridge has expired every conference.
 //!
 //! Measured: CPU seconds (`utime + stime` of `/proc/<pid>/stat`) of the
@@ -36,6 +38,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -89,6 +92,9 @@ struct Logic {
     iq_sent: Option<Instant>,
     offer_at: Option<Instant>,
     later_jingle: usize,
+    /// Nicks whose sources the focus has signalled to us (offer and
+    /// `source-add`s), from the source names `<nick>-a0`/`<nick>-v0`.
+    known: BTreeSet<String>,
     failure: Option<String>,
 }
 
@@ -144,7 +150,11 @@ impl Logic {
             IqType::Set if iq.payload_is("jingle", ns::JINGLE) => {
                 write_empty_result(out, &iq.id, None, iq.from.as_deref());
                 let jingle = iq.payload.expect("checked");
-                if jingle.attr("action").as_deref() != Some("session-initiate") {
+                let action = jingle.attr("action");
+                if matches!(action.as_deref(), Some("session-initiate" | "source-add")) {
+                    collect_owners(jingle, &mut self.known);
+                }
+                if action.as_deref() != Some("session-initiate") {
                     self.later_jingle += 1;
                     return;
                 }
@@ -168,6 +178,21 @@ impl Logic {
                 &StanzaError::new(Condition::FeatureNotImplemented),
             ),
         }
+    }
+}
+
+/// The owners of the named sources under `el` (the bridge's are `jvb-…`).
+fn collect_owners(el: El<'_>, into: &mut BTreeSet<String>) {
+    for c in el.children() {
+        if c.name() == "source" {
+            let name = c.attr("name");
+            if let Some((owner, _)) = name.as_deref().and_then(|n| n.rsplit_once('-')) {
+                if owner != "jvb" {
+                    into.insert(owner.to_string());
+                }
+            }
+        }
+        collect_owners(c, into);
     }
 }
 
@@ -439,6 +464,7 @@ fn main() {
                     iq_sent: None,
                     offer_at: None,
                     later_jingle: 0,
+                    known: BTreeSet::new(),
                     failure: None,
                 },
                 closed: false,
@@ -483,7 +509,11 @@ fn main() {
         storm.turn(&mut events);
         storm.check("storm");
         let accepted = storm.count(|l| l.phase == Phase::Accepted);
-        if accepted == n && last_bridge_check.elapsed() >= Duration::from_millis(20) {
+        let informed = storm.count(|l| l.known.len() == PER_ROOM - 1);
+        if accepted == n
+            && informed == n
+            && last_bridge_check.elapsed() >= Duration::from_millis(20)
+        {
             last_bridge_check = Instant::now();
             on_bridge = bridge
                 .state()
@@ -499,7 +529,7 @@ fn main() {
         assert!(
             before.at.elapsed() < STORM_BOUND,
             "storm not over within {STORM_BOUND:?}: {} ready, {} offered, {accepted} accepted, \
-             {on_bridge} complete on the bridge, of {n}",
+             {informed} told every other's sources, {on_bridge} complete on the bridge, of {n}",
             storm.count(|l| l.phase as u8 >= Phase::AwaitOffer as u8),
             storm.count(|l| l.offer_at.is_some()),
         );
@@ -595,9 +625,9 @@ fn main() {
         login_time.as_secs_f64()
     );
     println!(
-        "  storm: first conference IQ -> every accept on the bridge  {storm_s:.2} s \
-         ({colibri} Colibri2 requests over both phases, none refused; {later_jingle} later \
-         Jingle IQs acked)"
+        "  storm: first conference IQ -> all accepted, all sources known, bridge complete  \
+         {storm_s:.2} s\n  ({colibri} Colibri2 requests over both phases, none refused; \
+         {later_jingle} later Jingle IQs (source-add/-remove) acked)"
     );
     println!("                                     focus      Prosody   focus/Prosody");
     println!(
