@@ -243,12 +243,25 @@ impl Focus {
                 BridgeEvent::Removed(id)
                 | BridgeEvent::Failed(id)
                 | BridgeEvent::ShuttingDown(id) => {
-                    log::warn!(
-                        "bridge {} is gone ({ev:?}); moving its participants",
-                        id.as_str()
-                    );
                     let id = id.clone();
-                    self.each_conference(now, |conf, ctx| conf.bridge_gone(ctx, &id));
+                    let mut on_it = 0usize;
+                    self.each_conference(now, |conf, ctx| {
+                        if conf.media().bridges().any(|b| *b == id) {
+                            on_it += 1;
+                        }
+                        conf.bridge_gone(ctx, &id)
+                    });
+                    if on_it > 0 {
+                        log::warn!(
+                            "bridge {} is gone ({ev:?}); moving the participants of {on_it} conference(s)",
+                            id.as_str()
+                        );
+                    } else {
+                        log::info!(
+                            "bridge {} is gone ({ev:?}); no conference used it",
+                            id.as_str()
+                        );
+                    }
                 }
             }
         }
