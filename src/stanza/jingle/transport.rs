@@ -20,8 +20,18 @@ use crate::stanza::{StanzaParseError, is_xml_name};
 use crate::xml::{El, XmlWriter, ns};
 
 /// Attributes in document order, values unescaped.
+///
+/// Kept in one buffer (`name value name value …` back to back) with the
+/// end offsets of each name and value: an ICE candidate has about ten
+/// attributes, and a pair of boxed strings each was twenty allocations per
+/// candidate. The layout is canonical (no gaps, document order), so the
+/// derived equality and hash are those of the pairs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Attrs(Vec<(Box<str>, Box<str>)>);
+pub struct Attrs {
+    text: String,
+    /// `(end of name, end of value)` in `text`, per attribute.
+    ends: Vec<(u32, u32)>,
+}
 
 impl Attrs {
     /// No attributes.
@@ -33,7 +43,7 @@ impl Attrs {
     /// Names that are not plain XML names are skipped; a value with an
     /// unknown entity or a character XML forbids is an error.
     pub fn from_el(el: &El<'_>) -> Result<Attrs, StanzaParseError> {
-        let mut attrs = Vec::new();
+        let mut attrs = Attrs::new();
         for a in el.raw_attrs() {
             if !is_xml_name(a.name) || a.name.starts_with("xmlns") {
                 continue;
@@ -41,21 +51,63 @@ impl Attrs {
             let value = crate::xml::doc::unescape(a.raw_value)
                 .filter(|v| v.chars().all(is_xml_char))
                 .ok_or_else(|| StanzaParseError::bad_attribute("attribute", a.raw_value))?;
-            attrs.push((a.name.into(), value.into()));
+            attrs.push(a.name, &value);
         }
-        Ok(Attrs(attrs))
+        Ok(attrs)
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        if self.ends.is_empty() {
+            self.text.reserve(64);
+        }
+        self.text.push_str(name);
+        let n = self.text.len() as u32;
+        self.text.push_str(value);
+        self.ends.push((n, self.text.len() as u32));
+    }
+
+    fn pair(&self, k: usize) -> (&str, &str) {
+        let start = if k == 0 {
+            0
+        } else {
+            self.ends[k - 1].1 as usize
+        };
+        let (n, v) = self.ends[k];
+        (
+            &self.text[start..n as usize],
+            &self.text[n as usize..v as usize],
+        )
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        (0..self.ends.len()).find(|&k| self.pair(k).0 == name)
+    }
+
+    /// Rebuilt without attribute `skip`, with `replace` as its value when
+    /// given (a rare path: parsed attributes are only read).
+    fn rebuilt(&self, skip: usize, replace: Option<&str>) -> Attrs {
+        let mut out = Attrs::new();
+        for k in 0..self.ends.len() {
+            let (n, v) = self.pair(k);
+            match (k == skip, replace) {
+                (false, _) => out.push(n, v),
+                (true, Some(r)) => out.push(n, r),
+                (true, None) => {}
+            }
+        }
+        out
     }
 
     /// A value by name.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
+        self.position(name).map(|k| self.pair(k).1)
     }
 
     /// Sets a value, in place when the name is there, else at the end.
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.0.iter_mut().find(|(n, _)| &**n == name) {
-            Some(slot) => slot.1 = value.into(),
-            None => self.0.push((name.into(), value.into())),
+        match self.position(name) {
+            Some(k) => *self = self.rebuilt(k, Some(value)),
+            None => self.push(name, value),
         }
     }
 
@@ -65,26 +117,30 @@ impl Attrs {
         self
     }
 
-    /// Removes an attribute; true when it was there.
+    /// Removes an attribute (every one of that name); true when it was
+    /// there.
     pub fn remove(&mut self, name: &str) -> bool {
-        let before = self.0.len();
-        self.0.retain(|(n, _)| &**n != name);
-        self.0.len() != before
+        let mut found = false;
+        while let Some(k) = self.position(name) {
+            *self = self.rebuilt(k, None);
+            found = true;
+        }
+        found
     }
 
     /// `(name, value)` pairs in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (&**n, &**v))
+        (0..self.ends.len()).map(|k| self.pair(k))
     }
 
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ends.len()
     }
 
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ends.is_empty()
     }
 
     /// Adds every attribute to the open start tag. Names set by hand that
