@@ -11,8 +11,8 @@ mod sim;
 
 use std::time::Duration;
 
-use jicofo::focus::FocusConfig;
 use jicofo::focus::media::Invite;
+use jicofo::focus::{FocusConfig, ReinviteMethod};
 use jicofo::stanza::sources::ConferenceSourceMap;
 use jicofo::xml::ns;
 
@@ -1027,6 +1027,9 @@ fn unhandled_actions_are_not_implemented_and_transport_reject_is_only_logged() {
     );
     let id = w.jingle_from(ALICE, "transport-reject", &sid, "");
     assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    // No transport-replace was sent, so there is nothing to accept.
+    let id = w.jingle_from(ALICE, "transport-accept", &sid, "");
+    assert_eq!(answer(&w, ALICE, &id).unwrap_err().0, "unexpected-request");
     let ice_restart = format!(
         "<bridge-session xmlns='{}' id='{}' ice-restart='true'/>",
         ns::FOCUS,
@@ -1085,4 +1088,90 @@ fn jingle_with_another_occupants_sid_or_an_unknown_sid_is_refused() {
     assert_eq!(bridge_updates(&w), updates);
     assert_eq!(w.offers(ALICE).len(), 1, "alice was not re-invited");
     assert_eq!(invite(&w, "alice"), "Active");
+}
+
+// ------------------------------------------------ ReplaceTransport
+
+fn ice_failed(w: &mut World, real: &str) -> String {
+    let (sid, bs) = (w.sid_of(real), w.bridge_session_of(real));
+    let inner = format!(
+        "<ice-state xmlns='{0}'>failed</ice-state><bridge-session xmlns='{0}' id='{bs}'/>",
+        ns::FOCUS
+    );
+    w.jingle_from(real, "session-info", &sid, &inner)
+}
+
+#[test]
+fn replace_transport_keeps_the_session_and_resignals_sources() {
+    let mut w = world_cfg(|c| c.reinvite_method = ReinviteMethod::ReplaceTransport);
+    start(&mut w);
+    let sid = w.sid_of(BOB);
+    let id = ice_failed(&mut w, BOB);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert!(got(&w, BOB, "session-terminate").is_empty(), "no terminate");
+    assert_eq!(w.offers(BOB).len(), 1, "no new session-initiate");
+    let replaces = got(&w, BOB, "transport-replace");
+    assert_eq!(replaces.len(), 1);
+    let tr = &replaces[0];
+    assert_eq!(tr.attr("sid"), Some(sid.as_str()), "the same session");
+    assert!(announced(tr).iter().any(|(_, o)| o == "alice"));
+    assert!(announced(tr).iter().all(|(_, o)| o != "bob"));
+    assert!(tr.child("bridge-session", ns::FOCUS).is_some());
+    // The bridge gave bob a new endpoint, whose transport the replace has.
+    let b = w.bridge("jvb1");
+    assert_eq!(b.creates().iter().filter(|e| *e == "bob").count(), 2);
+    let given = b.given.get("bob").unwrap().clone();
+    let offered = node_xml(tr, ns::CLIENT);
+    let ufrag = given
+        .split("ufrag='")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(offered.contains(ufrag), "{offered}");
+    // The client's transport-accept was taken as an accept.
+    assert_eq!(invite(&w, "bob"), "Active");
+    assert_eq!(w.sid_of(BOB), sid);
+    assert_eq!(owned(&w, "bob").len(), 7);
+    let ep = w.bridge("jvb1").endpoint("bob").unwrap();
+    assert_eq!(ep.sources.as_ref().unwrap().sources.len(), 7);
+    assert_eq!(
+        ep.transport.as_ref(),
+        Some(&parse_transport(&client_transport_xml(1)))
+    );
+    // Alice: bob's sources removed, then added back.
+    assert_eq!(got(&w, ALICE, "source-remove").len(), 1);
+    assert_eq!(got(&w, ALICE, "source-add").len(), 2);
+    // The kept session still works.
+    let id = w.jingle_from(BOB, "source-add", &sid, &desktop(40001));
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert!(owned(&w, "bob").contains(&40001));
+}
+
+#[test]
+fn replace_transport_reject_is_only_logged_and_a_restart_request_still_gets_a_new_session() {
+    let mut w = world_cfg(|c| c.reinvite_method = ReinviteMethod::ReplaceTransport);
+    start(&mut w);
+    w.client(BOB).jingle = JingleReply::Ack;
+    w.client(BOB).accept = Accept::Manual;
+    let sid = w.sid_of(BOB);
+    let id = ice_failed(&mut w, BOB);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert_eq!(got(&w, BOB, "transport-replace").len(), 1);
+    assert_eq!(invite(&w, "bob"), "Invited");
+    let id = w.jingle_from(BOB, "transport-reject", &sid, "");
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert_eq!(invite(&w, "bob"), "Invited", "nothing else happens");
+    // The client gives up on the session and asks for a new one.
+    let bs = w.bridge_session_of(BOB);
+    let restart = format!(
+        "<bridge-session xmlns='{}' id='{bs}' restart='true'/>",
+        ns::FOCUS
+    );
+    let id = w.jingle_from(BOB, "session-terminate", &sid, &restart);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert_eq!(w.offers(BOB).len(), 2, "a session-initiate this time");
+    assert_ne!(w.sid_of(BOB), sid);
+    assert_eq!(got(&w, BOB, "transport-replace").len(), 1);
 }

@@ -52,14 +52,23 @@
 //! "moving", endpoint expired, new allocation and offer); a participant's
 //! `session-terminate` ends its session (sources removed and signalled,
 //! endpoint expired) and with `restart='true'` invites it again, rate
-//! limited per participant. The re-invite method is always RestartJingle:
-//! the focus never sends `transport-replace`, so a `transport-accept` is
-//! unexpected. Actions CURRENT does not handle get `feature-not-implemented`
-//! (SEED acknowledged and ignored them).
+//! limited per participant. `jicofo.conference.reinvite-method` picks how
+//! an ICE failure or a lost bridge moves a participant: `RestartJingle`
+//! (default) as above, or `ReplaceTransport`, which keeps the Jingle
+//! session (no `session-terminate`), allocates anew and sends
+//! `transport-replace` with the same sid; its `transport-accept` is handled
+//! as a `session-accept`, a `transport-reject` only logged. Sources are
+//! removed and re-added around either. A client's own restart request
+//! always gets a new session (it ended the old one). While the new
+//! allocation is made the kept sid is not a session yet, so Jingle with it
+//! is refused until the `transport-replace` is sent. Actions CURRENT does
+//! not handle get `feature-not-implemented` (SEED acknowledged and ignored
+//! them).
 
 use super::bridge::{BridgeId, ColibriVersion};
 use super::colibri::{AllocFailure, AllocRequest, Allocation, ColibriSession};
 use super::conference::{ConfId, Ctx, Pending};
+use super::config::ReinviteMethod;
 use super::features::{Feature, Features};
 use super::rate_limit::RateLimit;
 use super::sources::{
@@ -144,6 +153,9 @@ pub struct Session {
     pub alloc: Allocation,
     /// The Jingle session id.
     pub sid: Box<str>,
+    /// The offer was a `transport-replace` in a kept session (answered by
+    /// `transport-accept`), not a `session-initiate`.
+    pub replaced: bool,
 }
 
 /// One invited (or being invited) participant.
@@ -165,6 +177,10 @@ pub struct Participant {
     signaling: Option<SourceSignaling>,
     /// Its `session-terminate` restart requests (§5.9).
     restarts: RateLimit,
+    /// With `ReplaceTransport`, the sid of the Jingle session kept while a
+    /// new allocation is made: its next offer is a `transport-replace` in
+    /// it.
+    replacing: Option<Box<str>>,
 }
 
 impl Participant {
@@ -283,6 +299,7 @@ impl Media {
             invite: Invite::Discovering,
             signaling: None,
             restarts: RateLimit::new(ctx.cfg.restart_limits),
+            replacing: None,
         });
         log::info!("conference {}: inviting {nick}", conf.room);
         match cached {
@@ -569,8 +586,16 @@ impl Media {
         let features =
             match std::mem::replace(&mut self.participants[i].invite, Invite::Discovering) {
                 Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) => {
-                    self.end_session(ctx, conf, i, &s, how);
-                    s.features
+                    // A session the client ended cannot be kept.
+                    let keep = how != Restart::Requested
+                        && ctx.cfg.reinvite_method == ReinviteMethod::ReplaceTransport;
+                    let terminate = how != Restart::Requested && !keep;
+                    self.end_session(ctx, conf, i, &s, how, terminate);
+                    let features = s.features;
+                    if keep {
+                        self.participants[i].replacing = Some(s.sid);
+                    }
+                    features
                 }
                 Invite::Allocating(f, _) | Invite::WaitingForBridge(f) => f,
                 Invite::Discovering | Invite::Leaving(_) | Invite::Ended => Features::DEFAULT,
@@ -579,9 +604,9 @@ impl Media {
     }
 
     /// Ends participant `i`'s session `s` (already taken out of its invite
-    /// state) on the focus's side: tells the client unless it ended the
-    /// session itself, expires its endpoint unless the bridge lost it, and
-    /// removes its sources, queueing `source-remove` for the others.
+    /// state) on the focus's side: tells the client when `terminate`,
+    /// expires its endpoint unless the bridge lost it, and removes its
+    /// sources, queueing `source-remove` for the others.
     fn end_session(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -589,10 +614,11 @@ impl Media {
         i: usize,
         s: &Session,
         how: Restart,
+        terminate: bool,
     ) {
         let p = &mut self.participants[i];
         p.signaling = None;
-        if how != Restart::Requested {
+        if terminate {
             let id = ctx.tracker.register(
                 ctx.now,
                 crate::conn::ConnId::Client,
@@ -722,7 +748,10 @@ impl Media {
         bridge: BridgeId,
         alloc: Allocation,
     ) {
-        let sid = ctx.rng.token(13).to_ascii_lowercase().into_boxed_str();
+        let replaced = self.participants[i].replacing.take();
+        let replace = replaced.is_some();
+        let sid =
+            replaced.unwrap_or_else(|| ctx.rng.token(13).to_ascii_lowercase().into_boxed_str());
         let audio = features
             .has(Feature::Audio)
             .then(|| codecs::audio(ctx.codecs, features));
@@ -803,10 +832,19 @@ impl Media {
             ctx.cfg.reply_timeout,
             Pending::Media(conf.id, MediaOp::Initiate(nick.clone(), sid.clone())),
         );
-        jingle::write_session_initiate(ctx.out, &id, None, &to, &offer);
+        if replace {
+            jingle::write_transport_replace(ctx.out, &id, None, &to, &offer);
+        } else {
+            jingle::write_session_initiate(ctx.out, &id, None, &to, &offer);
+        }
         log::info!(
-            "conference {}: session-initiate to {nick} (bridge {})",
+            "conference {}: {} to {nick} (bridge {})",
             conf.room,
+            if replace {
+                "transport-replace"
+            } else {
+                "session-initiate"
+            },
             bridge.as_str()
         );
         self.set_invite(
@@ -817,6 +855,7 @@ impl Media {
                 bridge,
                 alloc,
                 sid,
+                replaced: replace,
             })),
         );
     }
@@ -947,6 +986,16 @@ impl Media {
             a if a.is_source_remove() => self.source_remove(ctx, conf, i, req),
             Action::SessionInfo => self.session_info(ctx, conf, i, req),
             Action::SessionTerminate => self.session_terminate(ctx, conf, i, req),
+            // Answers a `transport-replace`: handled as `session-accept`.
+            Action::TransportAccept => {
+                let replaced = self.participants[i].session().is_some_and(|s| s.replaced);
+                if !replaced {
+                    return Err(StanzaError::new(Condition::UnexpectedRequest)
+                        .with_text("no transport-replace to accept"));
+                }
+                self.session_accept(ctx, conf, i, req)
+            }
+            // As in Jicofo: only logged; the participant keeps waiting.
             Action::TransportReject => {
                 log::warn!(
                     "conference {}: {nick} sent transport-reject; ignored",
@@ -954,10 +1003,6 @@ impl Media {
                 );
                 Ok(())
             }
-            // The focus never sends `transport-replace` (it re-invites with
-            // RestartJingle), so there is nothing to accept.
-            Action::TransportAccept => Err(StanzaError::new(Condition::UnexpectedRequest)
-                .with_text("no transport-replace to accept")),
             _ => Err(StanzaError::new(Condition::FeatureNotImplemented)
                 .with_text(format!("unsupported action {}", req.action_name))),
         }
@@ -1177,7 +1222,7 @@ impl Media {
         if let Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) =
             std::mem::replace(&mut p.invite, Invite::Ended)
         {
-            self.end_session(ctx, conf, i, &s, Restart::Requested);
+            self.end_session(ctx, conf, i, &s, Restart::Requested, false);
         }
         self.maybe_expire_sessions(ctx);
         Ok(())
