@@ -1175,3 +1175,51 @@ fn replace_transport_reject_is_only_logged_and_a_restart_request_still_gets_a_ne
     assert_ne!(w.sid_of(BOB), sid);
     assert_eq!(got(&w, BOB, "transport-replace").len(), 1);
 }
+
+// ------------------------------------------------ limits and advertising
+
+#[test]
+fn the_audio_sender_limit_refuses_audio_with_resource_constraint() {
+    let mut w = world_cfg(|c| c.sources.max_audio_senders = 1);
+    w.client(ALICE);
+    w.client(BOB);
+    w.request(ALICE, ROOM);
+    w.join(ROOM, "alice", ALICE);
+    // Bob's presence says his microphone is on: one audio sender.
+    w.join_with(
+        ROOM,
+        "bob",
+        BOB,
+        "<audiomuted xmlns='jabber:client'>false</audiomuted>",
+    );
+    assert_eq!(invite(&w, "alice"), "Active");
+    refused(
+        &mut w,
+        "source-add",
+        &content("audio", &src(30001, Some("mic-2 t"), "")),
+        "resource-constraint",
+        "sender limit reached for audio",
+    );
+    // Video is not limited.
+    let sid = w.sid_of(ALICE);
+    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(30002));
+    assert_eq!(answer(&w, ALICE, &id), Ok(()));
+}
+
+#[test]
+fn the_focus_advertises_that_it_handles_restart_requests() {
+    let mut w = world();
+    start(&mut w);
+    let join = &w.joins(ROOM)[0].node;
+    let props = join
+        .child("conference-properties", ns::FOCUS)
+        .expect("conference-properties in the focus's join");
+    assert!(
+        props
+            .children
+            .iter()
+            .any(|p| p.attr("key") == Some("support-terminate-restart")
+                && p.attr("value") == Some("true")),
+        "{props:?}"
+    );
+}

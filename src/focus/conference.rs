@@ -375,8 +375,11 @@ impl Conference {
         self.granted.clear();
         self.configured = false;
         let version = ctx.cfg.version;
+        // `support-terminate-restart`: clients send `session-terminate`
+        // with `restart='true'` only to a focus that says it handles it
+        // (protocol.md §2.2, §5.9).
         muc::write_join(ctx.out, &self.me, |w| {
-            muc::write_focus_extensions(w, None, version, &[])
+            muc::write_focus_extensions(w, None, version, &[("support-terminate-restart", "true")])
         });
         self.set_state(State::Joining {
             deadline: ctx.now + ctx.cfg.reply_timeout,
@@ -814,7 +817,7 @@ impl Conference {
         req: &JingleRequest<'_>,
     ) -> Result<(), StanzaError> {
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
-        self.media.on_jingle(ctx, info, nick, req)
+        self.media.on_jingle(ctx, info, nick, req, &self.members)
     }
 
     /// Sends every participant whose session is accepted the source

@@ -955,12 +955,15 @@ impl Media {
     /// sid with `bad-request`; sessions here are found by occupant first,
     /// so a sid that is not the sender's own is one it may not use, and
     /// both cases get the same answer). A refused request changes nothing.
+    /// `members` are the room's occupants, whose presence says who sends
+    /// audio and video (for the sender limits).
     pub fn on_jingle(
         &mut self,
         ctx: &mut Ctx<'_>,
         conf: ConfInfo<'_>,
         nick: &str,
         req: &JingleRequest<'_>,
+        members: &[Occupant],
     ) -> Result<(), StanzaError> {
         let Some(i) = self.idx(nick) else {
             return Err(StanzaError::new(Condition::ItemNotFound)
@@ -982,7 +985,7 @@ impl Media {
                 self.update_bridge(ctx, conf, i, Some(&t), None, &[]);
                 Ok(())
             }
-            a if a.is_source_add() => self.source_add(ctx, conf, i, req),
+            a if a.is_source_add() => self.source_add(ctx, conf, i, req, members),
             a if a.is_source_remove() => self.source_remove(ctx, conf, i, req),
             Action::SessionInfo => self.session_info(ctx, conf, i, req),
             Action::SessionTerminate => self.session_terminate(ctx, conf, i, req),
@@ -1064,19 +1067,29 @@ impl Media {
         }
     }
 
-    /// `source-add` (§5.5): validated whole (§5.6); an accepted one goes to
-    /// the bridge (the participant's complete set) and to the others.
+    /// `source-add` (§5.5): refused with `resource-constraint` when it has
+    /// audio (video) and as many members as `max-audio-senders`
+    /// (`max-video-senders`) are unmuted in presence, then validated whole
+    /// (§5.6); an accepted one goes to the bridge (the participant's
+    /// complete set) and to the others.
     fn source_add(
         &mut self,
         ctx: &mut Ctx<'_>,
         conf: ConfInfo<'_>,
         i: usize,
         req: &JingleRequest<'_>,
+        members: &[Occupant],
     ) -> Result<(), StanzaError> {
         let request = req.sources().map_err(|e| bad(&e.to_string()))?;
         if request.is_empty() {
             return Ok(());
         }
+        let audio = members.iter().filter(|m| !m.is_audio_muted()).count();
+        let video = members.iter().filter(|m| !m.is_video_muted()).count();
+        ctx.cfg
+            .sources
+            .check_senders(&request, audio, video)
+            .inspect_err(|e| self.log_refused(conf, i, "source-add", e))?;
         let added = self
             .sources
             .try_add(&self.participants[i].nick, &request)
