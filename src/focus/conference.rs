@@ -823,12 +823,21 @@ impl Conference {
     /// Sends every participant whose session is accepted the source
     /// updates queued for it (protocol.md §5.5). The focus calls this after
     /// answering whatever caused them.
+    ///
+    /// With `source-signaling-delays` configured for the conference's size,
+    /// updates wait that long after the first queued change (merging in
+    /// the queue meanwhile); a participant that just accepted gets its
+    /// queue at once, as in Jicofo.
     pub fn flush_sources(&mut self, ctx: &mut Ctx<'_>) {
         if !self.media.has_signaling() {
+            // Whoever it was due for left or was re-invited meanwhile.
+            self.media.cancel_signaling_timer();
             return;
         }
+        let delay = ctx.cfg.sources.signaling_delay(self.members.len());
+        let due = self.media.signaling_due(ctx.now, delay) <= ctx.now;
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
-        self.media.flush_signaling(ctx, info);
+        self.media.flush_signaling(ctx, info, due);
     }
 
     /// A bridge failed or left: participants on it move to another one.
@@ -847,11 +856,17 @@ impl Conference {
 
     /// When [`Conference::handle_timeout`] must run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.state {
+        let state = match self.state {
             State::Joining { deadline }
             | State::Idle { deadline }
             | State::SingleParticipant { deadline } => Some(deadline),
             _ => None,
+        };
+        // A delayed source flush happens in the focus's settle step after
+        // the timeout call, like every other flush.
+        match (state, self.media.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

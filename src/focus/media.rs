@@ -43,8 +43,10 @@
 //! endpoint expired, and nobody is told (clients clean up on the MUC
 //! leave), while a participant that is re-invited or moved has its
 //! sources removed with `source-remove` to the others and added back by
-//! its next accept. `source-signaling-delays` is not applied: queues are
-//! flushed at once (the CURRENT default delay is 0).
+//! its next accept. With `source-signaling-delays` set for the
+//! conference's size, queues are flushed that long after the first change
+//! still queued (one deadline per conference; the default is no delay),
+//! except that a participant that just accepted gets its queue at once.
 //!
 //! Session maintenance (§5.7–5.9, CURRENT): `transport-info` goes to the
 //! bridge; `session-info` with ICE `failed` and the current bridge-session
@@ -84,6 +86,7 @@ use crate::stanza::muc::Occupant;
 use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet};
 use crate::stanza::{Condition, StanzaError};
 use crate::xml::El;
+use std::time::{Duration, Instant};
 
 /// What an outgoing media IQ was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +184,9 @@ pub struct Participant {
     /// new allocation is made: its next offer is a `transport-replace` in
     /// it.
     replacing: Option<Box<str>>,
+    /// It just accepted: what is queued for it goes at the next flush,
+    /// whatever the signalling delay (Jicofo sends the queue on accept).
+    flush_now: bool,
 }
 
 impl Participant {
@@ -200,6 +206,8 @@ pub struct Media {
     sessions: Vec<ColibriSession>,
     /// Every participant's sources, changed only through validated requests.
     sources: ValidatingSourceMap,
+    /// When the queued source updates are due (`source-signaling-delays`).
+    flush_at: Option<Instant>,
     /// Bridges that refused this conference because they are in graceful
     /// shutdown. Selection may still offer such a bridge when it is the only
     /// one; asking it again would be refused again at once, so invites wait
@@ -242,6 +250,7 @@ impl Media {
             participants: Vec::new(),
             sessions: Vec::new(),
             sources: ValidatingSourceMap::from_config(cfg),
+            flush_at: None,
             refused: Vec::new(),
         }
     }
@@ -300,6 +309,7 @@ impl Media {
             signaling: None,
             restarts: RateLimit::new(ctx.cfg.restart_limits),
             replacing: None,
+            flush_now: false,
         });
         log::info!("conference {}: inviting {nick}", conf.room);
         match cached {
@@ -691,15 +701,40 @@ impl Media {
         })
     }
 
-    /// Sends each participant with an accepted session its queued source
+    /// When the queued source updates are due: `delay` after the first
+    /// change that is still queued (one deadline for the conference, so a
+    /// later change may go out sooner than its own delay would say).
+    pub fn signaling_due(&mut self, now: Instant, delay: Duration) -> Instant {
+        *self.flush_at.get_or_insert(now + delay)
+    }
+
+    /// Drops the deadline of a delayed flush (nothing is queued any more).
+    pub fn cancel_signaling_timer(&mut self) {
+        self.flush_at = None;
+    }
+
+    /// The deadline of a delayed flush, for the conference's timer.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.flush_at
+    }
+
+    /// Sends participants with an accepted session their queued source
     /// updates: the net `source-remove`, then the net `source-add`
-    /// (protocol.md §5.5). Participants still waiting for their accept
-    /// keep theirs queued; the flush after their accept sends it.
-    pub fn flush_signaling(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>) {
+    /// (protocol.md §5.5). With `all` every such queue goes; without, only
+    /// those of participants that just accepted. Participants still
+    /// waiting for their accept keep theirs queued.
+    pub fn flush_signaling(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, all: bool) {
+        if all {
+            self.flush_at = None;
+        }
         for p in &mut self.participants {
             let Invite::Active(s) = &p.invite else {
                 continue;
             };
+            if !all && !p.flush_now {
+                continue;
+            }
+            p.flush_now = false;
             let Some(sig) = p.signaling.as_mut().filter(|q| q.is_dirty()) else {
                 continue;
             };
@@ -1031,6 +1066,7 @@ impl Media {
         match std::mem::replace(&mut self.participants[i].invite, Invite::Discovering) {
             Invite::Initiating(s) | Invite::Invited(s) => {
                 self.set_invite(conf.room, i, Invite::Active(s));
+                self.participants[i].flush_now = true;
             }
             other => {
                 self.participants[i].invite = other;
@@ -1390,6 +1426,7 @@ impl Media {
     /// Forgets every participant, session and source without sending
     /// anything (the stream is down, or everything was expired already).
     pub fn forget(&mut self) {
+        self.flush_at = None;
         self.participants.clear();
         self.sessions.clear();
         self.sources.clear();
