@@ -1299,3 +1299,63 @@ fn a_delayed_update_for_somebody_who_left_is_dropped_with_its_timer() {
             .all(|(_, o)| o == "bob")
     );
 }
+
+// ------------------------------------------------ Colibri v1
+
+fn v1_world() -> World {
+    let mut media = jicofo::focus::MediaConfig::quiet();
+    media.bridges.rediscovery_interval = Some(secs(30));
+    let mut w = World::with_configs(FocusConfig::for_tests(), media, [7; 32]);
+    w.add_v1_bridge("jvb1");
+    w.advance(Duration::ZERO);
+    w
+}
+
+#[test]
+fn colibri_v1_source_add_updates_the_channels_and_ice_failure_expires_them() {
+    let mut w = v1_world();
+    start(&mut w);
+    let sid = w.sid_of(ALICE);
+    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(70001));
+    assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    // The video channel's sources now have the screen.
+    let last = w
+        .bridge("jvb1")
+        .requests(Req::Update)
+        .last()
+        .and_then(|r| r.v1().cloned())
+        .expect("a v1 update");
+    let ssrcs: Vec<u32> = last
+        .channels
+        .iter()
+        .filter(|c| c.media == jicofo::stanza::sources::MediaType::Video)
+        .flat_map(|c| c.sources.iter().flatten().map(|s| s.ssrc.0))
+        .collect();
+    assert!(ssrcs.contains(&70001), "{last:#?}");
+    assert_eq!(
+        announced(got(&w, BOB, "source-add").last().unwrap()),
+        [(70001, "alice".to_string())]
+    );
+    // Bob's ICE fails: exactly his channels are expired, then new ones.
+    let bob = w.bridge("jvb1").endpoint("bob").unwrap().clone();
+    let mut old: Vec<String> = bob.channels.iter().map(|(_, c)| c.clone()).collect();
+    old.extend(bob.sctp.clone());
+    old.sort();
+    let (bsid, bs) = (w.sid_of(BOB), w.bridge_session_of(BOB));
+    let inner = format!(
+        "<ice-state xmlns='{0}'>failed</ice-state><bridge-session xmlns='{0}' id='{bs}'/>",
+        ns::FOCUS
+    );
+    let id = w.jingle_from(BOB, "session-info", &bsid, &inner);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    let x = w.bridge("jvb1").requests(Req::Expire);
+    assert_eq!(x.len(), 1);
+    let mut expired = x[0].expired_channels();
+    expired.sort();
+    assert_eq!(expired, old);
+    assert_eq!(w.offers(BOB).len(), 2);
+    assert_eq!(invite(&w, "bob"), "Active");
+    assert_eq!(got(&w, ALICE, "source-remove").len(), 1);
+    assert_eq!(got(&w, ALICE, "source-add").len(), 2);
+    assert_eq!(owned(&w, "bob").len(), 7);
+}

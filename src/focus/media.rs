@@ -48,6 +48,13 @@
 //! still queued (one deadline per conference; the default is no delay),
 //! except that a participant that just accepted gets its queue at once.
 //!
+//! Jingle from participants is answered after it was processed, with a
+//! result or the specific error (CURRENT; SEED acknowledged everything
+//! first). A request whose sid is not the sender's current session is
+//! `item-not-found`, also for a session that ended (CURRENT says
+//! `bad-request` for an unknown sid and `gone` for an ended one; sessions
+//! here are found by the sending occupant, so both are one case).
+//!
 //! Session maintenance (§5.7–5.9, CURRENT): `transport-info` goes to the
 //! bridge; `session-info` with ICE `failed` and the current bridge-session
 //! id re-invites the participant (RestartJingle: `session-terminate`
