@@ -831,7 +831,7 @@ impl Conference {
     pub fn flush_sources(&mut self, ctx: &mut Ctx<'_>) {
         if !self.media.has_signaling() {
             // Whoever it was due for left or was re-invited meanwhile.
-            self.media.cancel_signaling_timer();
+            self.media.signaling_idle();
             return;
         }
         let delay = ctx.cfg.sources.signaling_delay(self.members.len());

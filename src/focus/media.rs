@@ -715,9 +715,13 @@ impl Media {
         *self.flush_at.get_or_insert(now + delay)
     }
 
-    /// Drops the deadline of a delayed flush (nothing is queued any more).
-    pub fn cancel_signaling_timer(&mut self) {
+    /// Nothing is queued for anyone with an accepted session: no flush is
+    /// due, and a participant that just accepted has had its (empty) turn.
+    pub fn signaling_idle(&mut self) {
         self.flush_at = None;
+        for p in &mut self.participants {
+            p.flush_now = false;
+        }
     }
 
     /// The deadline of a delayed flush, for the conference's timer.
@@ -735,13 +739,13 @@ impl Media {
             self.flush_at = None;
         }
         for p in &mut self.participants {
+            let urgent = std::mem::take(&mut p.flush_now);
             let Invite::Active(s) = &p.invite else {
                 continue;
             };
-            if !all && !p.flush_now {
+            if !all && !urgent {
                 continue;
             }
-            p.flush_now = false;
             let Some(sig) = p.signaling.as_mut().filter(|q| q.is_dirty()) else {
                 continue;
             };
