@@ -1362,3 +1362,55 @@ fn colibri_v1_source_add_updates_the_channels_and_ice_failure_expires_them() {
     assert_eq!(got(&w, ALICE, "source-add").len(), 2);
     assert_eq!(owned(&w, "bob").len(), 7);
 }
+
+#[test]
+fn a_bridge_failure_moves_everybody_and_their_sources_follow() {
+    let mut w = world();
+    w.add_bridge("jvb2", stats(0.5));
+    start(&mut w);
+    // Everyone is on jvb1 (single-bridge selection), so everyone moves.
+    w.join(ROOM, "carol", CAROL);
+    let before: Vec<usize> = [ALICE, BOB, CAROL]
+        .iter()
+        .map(|r| got(&w, r, "source-add").len())
+        .collect();
+    w.bridge_leaves("jvb1");
+    for (real, nick) in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")] {
+        assert_eq!(invite(&w, nick), "Active", "{nick}");
+        assert_eq!(w.offers(real).len(), 2, "{nick} was offered jvb2");
+        assert_eq!(got(&w, real, "session-terminate").len(), 1, "{nick}");
+        assert_eq!(owned(&w, nick).len(), 7, "{nick}'s sources are back");
+    }
+    // Each learnt every other participant's sources again, from its new
+    // offer or a source-add after it, and never its own.
+    for (k, (real, nick)) in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut owners: Vec<String> = announced(w.offers(real).last().unwrap())
+            .into_iter()
+            .map(|(_, o)| o)
+            .chain(
+                got(&w, real, "source-add")[before[k]..]
+                    .iter()
+                    .flat_map(announced)
+                    .map(|(_, o)| o),
+            )
+            .filter(|o| o != "jvb")
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let mut want: Vec<&str> = ["alice", "bob", "carol"]
+            .into_iter()
+            .filter(|o| *o != nick)
+            .collect();
+        want.sort();
+        assert_eq!(owners, want, "{nick}");
+    }
+    let e = w.bridge("jvb2").endpoints();
+    assert_eq!(e.len(), 3);
+    for nick in ["alice", "bob", "carol"] {
+        let ep = w.bridge("jvb2").endpoint(nick).unwrap();
+        assert_eq!(ep.sources.as_ref().unwrap().sources.len(), 7, "{nick}");
+    }
+}
