@@ -1414,3 +1414,40 @@ fn a_bridge_failure_moves_everybody_and_their_sources_follow() {
         assert_eq!(ep.sources.as_ref().unwrap().sources.len(), 7, "{nick}");
     }
 }
+
+#[test]
+fn ice_failure_of_the_last_one_on_a_bridge_recreates_its_conference_there() {
+    // Two participants per bridge: carol gets jvb2 to herself.
+    let mut media = media_config();
+    media.bridges.octo_enabled = true;
+    media.bridges.strategy = jicofo::focus::bridge::SelectionStrategy::RegionBased;
+    media.bridges.max_bridge_participants = Some(2);
+    let mut w = World::with_configs(FocusConfig::for_tests(), media, [7; 32]);
+    for (name, stress) in [("jvb1", 0.1), ("jvb2", 0.3)] {
+        let mut s = stats(stress);
+        s.relay_id = Some(format!("relay-{name}"));
+        w.add_bridge(name, s);
+    }
+    start(&mut w);
+    w.join(ROOM, "carol", CAROL);
+    assert_eq!(w.bridge("jvb2").endpoints(), ["carol"]);
+    let old_bs = w.bridge_session_of(CAROL);
+    let id = ice_failed(&mut w, CAROL);
+    assert_eq!(answer(&w, CAROL, &id), Ok(()));
+    let b = w.bridge("jvb2");
+    // Carol was alone there: the whole conference went, and came back.
+    let expires: Vec<&Request> = b.requests(Req::Expire);
+    assert_eq!(expires.len(), 1, "{expires:#?}");
+    assert!(expires[0].expires_conference());
+    assert_eq!(b.creates(), ["carol", "carol"]);
+    assert_eq!(w.bridge("jvb2").endpoints(), ["carol"]);
+    assert_eq!(invite(&w, "carol"), "Active");
+    assert_ne!(w.bridge_session_of(CAROL), old_bs, "a new bridge session");
+    for real in [ALICE, BOB] {
+        let removes = got(&w, real, "source-remove");
+        assert_eq!(removes.len(), 1);
+        assert!(announced(&removes[0]).iter().all(|(_, o)| o == "carol"));
+        let last = got(&w, real, "source-add").last().unwrap().clone();
+        assert!(announced(&last).iter().all(|(_, o)| o == "carol"));
+    }
+}
