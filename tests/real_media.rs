@@ -724,6 +724,78 @@ fn sources_reach_the_others_and_a_spoofed_ssrc_is_refused() {
     assert_no_refusals(&bridge);
 }
 
+/// §5.8–5.9 end to end: an ICE failure reported with the current bridge
+/// session re-invites (terminate "moving", new offer, the other told to
+/// drop and re-add the sources); a restart request re-invites without a
+/// terminate, and one more right after it is rate limited.
+#[test]
+fn ice_failure_and_restart_requests_reinvite_through_prosody() {
+    let p = prosody();
+    let bridge = Bridge::colibri2(&p, BREWERY, "jvb1", BridgeOpts::default());
+    bridge.wait_ready(T);
+    let _focus = brewery_focus(&p, &bridge, &[]);
+    let r = room("restarts");
+    let mut ps = participants(&p, ["alice", "bob"]);
+    let sids = first_two(&bridge, &mut ps, &r, ["alice", "bob"]);
+    expect_jingle(&mut ps[0], "source-add", T);
+    let jingle = |sid: &str, action: &str, inner: &str| {
+        format!(
+            "<iq type='set' to='{r}/focus'><jingle xmlns='urn:xmpp:jingle:1' action='{action}' \
+             sid='{sid}'>{inner}</jingle></iq>"
+        )
+    };
+    let focus_ns = "http://jitsi.org/protocol/focus";
+    // A stale bridge session: acknowledged, nothing happens.
+    let stale = format!(
+        "<ice-state xmlns='{focus_ns}'>failed</ice-state><bridge-session xmlns='{focus_ns}' id='stale'/>"
+    );
+    let res = ps[1].send_iq(&jingle(&sids[1], "session-info", &stale), T);
+    assert_eq!(res["type"].as_str(), Some("result"), "{res}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(received(&mut ps[1], "session-terminate").is_empty());
+    assert_eq!(received(&mut ps[1], "session-initiate").len(), 1);
+    // The offer's bridge-session id is what the client echoes.
+    let offer = received(&mut ps[1], "session-initiate")
+        .pop()
+        .expect("an offer");
+    let bs = attr(&offer, "bridge-session", "id").expect("a bridge-session id");
+    let failed = format!(
+        "<ice-state xmlns='{focus_ns}'>failed</ice-state><bridge-session xmlns='{focus_ns}' id='{bs}'/>"
+    );
+    let res = ps[1].send_iq(&jingle(&sids[1], "session-info", &failed), T);
+    assert_eq!(res["type"].as_str(), Some("result"), "{res}");
+    let term = expect_jingle(&mut ps[1], "session-terminate", T);
+    assert!(term.contains("moving"), "{term}");
+    let offer = expect_jingle(&mut ps[1], "session-initiate", T);
+    let sid = attr(&offer, "jingle", "sid").expect("a sid");
+    assert_ne!(sid, sids[1]);
+    let removed = expect_jingle(&mut ps[0], "source-remove", T);
+    assert!(
+        announced(&removed).iter().all(|(_, o)| o == "bob"),
+        "{removed}"
+    );
+    accept(&mut ps[1], &r, "bob", &sid);
+    let added = expect_jingle(&mut ps[0], "source-add", T);
+    assert!(announced(&added).iter().all(|(_, o)| o == "bob"), "{added}");
+    // A restart request: no terminate from the focus, a new offer.
+    let bs = attr(&offer, "bridge-session", "id").expect("a bridge-session id");
+    let restart = format!("<bridge-session xmlns='{focus_ns}' id='{bs}' restart='true'/>");
+    let res = ps[1].send_iq(&jingle(&sid, "session-terminate", &restart), T);
+    assert_eq!(res["type"].as_str(), Some("result"), "{res}");
+    let offer = expect_jingle(&mut ps[1], "session-initiate", T);
+    let sid = attr(&offer, "jingle", "sid").expect("a sid");
+    accept(&mut ps[1], &r, "bob", &sid);
+    assert_eq!(received(&mut ps[1], "session-terminate").len(), 1);
+    // At once again: rate limited, no new offer.
+    let bs = attr(&offer, "bridge-session", "id").expect("a bridge-session id");
+    let restart = format!("<bridge-session xmlns='{focus_ns}' id='{bs}' restart='true'/>");
+    let res = ps[1].send_iq(&jingle(&sid, "session-terminate", &restart), T);
+    assert_error(&res, "resource-constraint");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(received(&mut ps[1], "session-initiate").len(), 3);
+    assert_no_refusals(&bridge);
+}
+
 /// §3.1, §4.1, §5.2–5.4 with a 2015 bridge: an XEP-0114 component found by
 /// disco on the domain, speaking Colibri v1.
 #[test]

@@ -11,8 +11,8 @@ mod sim;
 
 use std::time::Duration;
 
-use jicofo::focus::FocusConfig;
 use jicofo::focus::media::Invite;
+use jicofo::focus::{FocusConfig, ReinviteMethod};
 use jicofo::stanza::sources::ConferenceSourceMap;
 use jicofo::xml::ns;
 
@@ -282,7 +282,7 @@ fn source_add_goes_to_the_others_and_the_bridge_with_only_the_msid_kept() {
     let updates = bridge_updates(&w);
     let sid = w.sid_of(ALICE);
     let inner = video(&src(
-        30001,
+        70001,
         Some("desk-1 t-1"),
         "name='alice-v1' videoType='desktop'",
     ))
@@ -292,7 +292,7 @@ fn source_add_goes_to_the_others_and_the_bridge_with_only_the_msid_kept() {
     );
     let id = w.jingle_from(ALICE, "source-add", &sid, &inner);
     assert_eq!(answer(&w, ALICE, &id), Ok(()));
-    assert!(owned(&w, "alice").contains(&30001));
+    assert!(owned(&w, "alice").contains(&70001));
     // The bridge got alice's complete set.
     assert_eq!(bridge_updates(&w), updates + 1);
     let ep = w.bridge("jvb1").endpoint("alice").unwrap();
@@ -301,7 +301,7 @@ fn source_add_goes_to_the_others_and_the_bridge_with_only_the_msid_kept() {
     // Bob got exactly the new source, owned by alice, without the cname.
     let adds = got(&w, BOB, "source-add");
     let last = adds.last().unwrap();
-    assert_eq!(announced(last), [(30001, "alice".to_string())]);
+    assert_eq!(announced(last), [(70001, "alice".to_string())]);
     let xml = node_xml(last, ns::CLIENT);
     assert!(xml.contains("videoType='desktop'") && xml.contains("desk-1 t-1"));
     assert!(!xml.contains("secret-cname"), "{xml}");
@@ -355,11 +355,11 @@ fn simulcast_and_rtx_groups_are_forwarded_whole_without_strip_simulcast() {
     // A new simulcast stream in a source-add, groups and all.
     let m = Some("screen-1 screen-t");
     let mut inner = String::new();
-    for s in [30001, 30002, 30003, 30011, 30012, 30013] {
+    for s in [70001, 70002, 70003, 70011, 70012, 70013] {
         inner.push_str(&src(s, m, "videoType='desktop'"));
     }
-    inner.push_str(&group("SIM", &[30001, 30002, 30003]));
-    for (p, r) in [(30001, 30011), (30002, 30012), (30003, 30013)] {
+    inner.push_str(&group("SIM", &[70001, 70002, 70003]));
+    for (p, r) in [(70001, 70011), (70002, 70012), (70003, 70013)] {
         inner.push_str(&group("FID", &[p, r]));
     }
     let sid = w.sid_of(ALICE);
@@ -369,12 +369,13 @@ fn simulcast_and_rtx_groups_are_forwarded_whole_without_strip_simulcast() {
     assert_eq!(announced(&add).len(), 6);
     let g = groups(&add);
     assert_eq!(g.len(), 4, "{g:?}");
-    assert!(g.contains(&("SIM".to_string(), vec![30001, 30002, 30003])));
+    assert!(g.contains(&("SIM".to_string(), vec![70001, 70002, 70003])));
     // A newcomer's offer has everything too.
     w.join(ROOM, "carol", CAROL);
+    assert_eq!(owned(&w, "carol").len(), 7, "carol's accept was valid");
     let offer = w.offers(CAROL)[0].clone();
     let g = groups(&offer);
-    assert!(g.contains(&("SIM".to_string(), vec![30001, 30002, 30003])));
+    assert!(g.contains(&("SIM".to_string(), vec![70001, 70002, 70003])));
     assert!(g.contains(&("SIM".to_string(), sim.to_vec())));
 }
 
@@ -384,22 +385,22 @@ fn strip_simulcast_sends_only_the_first_layer_and_its_rtx() {
     start(&mut w);
     let m = Some("screen-1 screen-t");
     let mut inner = String::new();
-    for s in [30001, 30002, 30011, 30012] {
+    for s in [70001, 70002, 70011, 70012] {
         inner.push_str(&src(s, m, ""));
     }
-    inner.push_str(&group("SIM", &[30001, 30002]));
-    inner.push_str(&group("FID", &[30001, 30011]));
-    inner.push_str(&group("FID", &[30002, 30012]));
+    inner.push_str(&group("SIM", &[70001, 70002]));
+    inner.push_str(&group("FID", &[70001, 70011]));
+    inner.push_str(&group("FID", &[70002, 70012]));
     let sid = w.sid_of(ALICE);
     let id = w.jingle_from(ALICE, "source-add", &sid, &video(&inner));
     assert_eq!(answer(&w, ALICE, &id), Ok(()));
     // Stored whole, sent stripped.
-    assert!(owned(&w, "alice").contains(&30012));
+    assert!(owned(&w, "alice").contains(&70012));
     let add = got(&w, BOB, "source-add").last().unwrap().clone();
     let mut ssrcs: Vec<u32> = announced(&add).iter().map(|(s, _)| *s).collect();
     ssrcs.sort();
-    assert_eq!(ssrcs, [30001, 30011]);
-    assert_eq!(groups(&add), [("FID".to_string(), vec![30001, 30011])]);
+    assert_eq!(ssrcs, [70001, 70011]);
+    assert_eq!(groups(&add), [("FID".to_string(), vec![70001, 70011])]);
 }
 
 // ------------------------------------------------------- validation
@@ -421,22 +422,22 @@ fn every_validation_rule_refuses_the_whole_request_and_changes_nothing() {
             "one SSRC twice in the request",
             video(&format!(
                 "{}{}",
-                src(30001, Some("d-1 t"), ""),
-                src(30001, Some("d-2 t"), "")
+                src(70001, Some("d-1 t"), ""),
+                src(70001, Some("d-2 t"), "")
             )),
             "already used",
         ),
         (
             "a valid source with an invalid one: nothing is added",
-            format!("{}{}", desktop(30005), desktop(0)),
+            format!("{}{}", desktop(70005), desktop(0)),
             "invalid SSRC 0",
         ),
         (
             "a group naming an unknown SSRC",
             video(&format!(
                 "{}{}",
-                src(30001, Some("d t"), ""),
-                group("FID", &[30001, 30002])
+                src(70001, Some("d t"), ""),
+                group("FID", &[70001, 70002])
             )),
             "not a signalled source",
         ),
@@ -444,10 +445,10 @@ fn every_validation_rule_refuses_the_whole_request_and_changes_nothing() {
             "an FID group of three",
             video(&format!(
                 "{}{}{}{}",
-                src(30001, Some("d t"), ""),
-                src(30002, Some("d t"), ""),
-                src(30003, Some("d t"), ""),
-                group("FID", &[30001, 30002, 30003])
+                src(70001, Some("d t"), ""),
+                src(70002, Some("d t"), ""),
+                src(70003, Some("d t"), ""),
+                group("FID", &[70001, 70002, 70003])
             )),
             "FID",
         ),
@@ -455,9 +456,9 @@ fn every_validation_rule_refuses_the_whole_request_and_changes_nothing() {
             "a grouped source without msid",
             video(&format!(
                 "{}{}{}",
-                src(30001, None, ""),
-                src(30002, Some("d t"), ""),
-                group("FID", &[30001, 30002])
+                src(70001, None, ""),
+                src(70002, Some("d t"), ""),
+                group("FID", &[70001, 70002])
             )),
             "no msid",
         ),
@@ -465,41 +466,41 @@ fn every_validation_rule_refuses_the_whole_request_and_changes_nothing() {
             "a group with two msids",
             video(&format!(
                 "{}{}{}",
-                src(30001, Some("d t"), ""),
-                src(30002, Some("e t"), ""),
-                group("FID", &[30001, 30002])
+                src(70001, Some("d t"), ""),
+                src(70002, Some("e t"), ""),
+                group("FID", &[70001, 70002])
             )),
             "different msids",
         ),
         (
             "another participant's msid",
-            video(&src(30001, m("bob-video-1 bob-v-track").as_deref(), "")),
+            video(&src(70001, m("bob-video-1 bob-v-track").as_deref(), "")),
             "already used",
         ),
         (
             "the msid of another stream of its own",
-            video(&src(30001, m("alice-video-1 alice-v-track").as_deref(), "")),
+            video(&src(70001, m("alice-video-1 alice-v-track").as_deref(), "")),
             "already used",
         ),
         (
             "unknown group semantics",
             video(&format!(
                 "{}{}{}",
-                src(30001, Some("d t"), ""),
-                src(30002, Some("d t"), ""),
-                group("FEC-FR", &[30001, 30002])
+                src(70001, Some("d t"), ""),
+                src(70002, Some("d t"), ""),
+                group("FEC-FR", &[70001, 70002])
             )),
             "semantics",
         ),
         (
             "unknown videoType",
-            video(&src(30001, Some("d t"), "videoType='screen'")),
+            video(&src(70001, Some("d t"), "videoType='screen'")),
             "videoType",
         ),
         (
             "more than 20 sources",
             video(
-                &(30001..30015)
+                &(70001..70015)
                     .map(|s| src(s, Some(&format!("d{s} t")), ""))
                     .collect::<String>(),
             ),
@@ -519,25 +520,25 @@ fn the_same_requests_made_valid_are_accepted() {
     let mut w = world();
     start(&mut w);
     let cases: Vec<String> = vec![
-        desktop(30001),
+        desktop(70001),
         // An FID pair with one msid.
         video(&format!(
             "{}{}{}",
-            src(30011, Some("d2 t"), ""),
-            src(30012, Some("d2 t"), ""),
-            group("FID", &[30011, 30012])
+            src(70011, Some("d2 t"), ""),
+            src(70012, Some("d2 t"), ""),
+            group("FID", &[70011, 70012])
         )),
         // Semantics and videoType in any letter case.
         video(&format!(
             "{}{}{}",
-            src(30021, Some("d3 t"), "videoType='Desktop'"),
-            src(30022, Some("d3 t"), ""),
-            group("fid", &[30021, 30022])
+            src(70021, Some("d3 t"), "videoType='Desktop'"),
+            src(70022, Some("d3 t"), ""),
+            group("fid", &[70021, 70022])
         )),
         // A microphone may share the camera's msid (other media).
         content(
             "audio",
-            &src(30031, Some("alice-video-1 alice-v-track"), ""),
+            &src(70031, Some("alice-video-1 alice-v-track"), ""),
         ),
     ];
     let mut told = got(&w, BOB, "source-add").len();
@@ -548,14 +549,14 @@ fn the_same_requests_made_valid_are_accepted() {
         told += 1;
         assert_eq!(got(&w, BOB, "source-add").len(), told, "{inner}");
     }
-    for s in [30001, 30011, 30012, 30021, 30022, 30031] {
+    for s in [70001, 70011, 70012, 70021, 70022, 70031] {
         assert!(owned(&w, "alice").contains(&s), "{s}");
     }
     let all = sources(&w);
     let g = &all.get("alice").unwrap().groups;
     assert!(
         g.iter()
-            .any(|g| &*g.semantics == "FID" && g.ssrcs[0].0 == 30021)
+            .any(|g| &*g.semantics == "FID" && g.ssrcs[0].0 == 70021)
     );
 }
 
@@ -568,7 +569,7 @@ fn empty_and_repeated_groups_are_ignored_not_refused() {
     let sid = w.sid_of(ALICE);
     let inner = video(&format!(
         "{}{}{}",
-        src(30001, Some("d t"), ""),
+        src(70001, Some("d t"), ""),
         group("FID", &[]),
         group("FID", &[sim[0], rtx[0]])
     ));
@@ -579,7 +580,7 @@ fn empty_and_repeated_groups_are_ignored_not_refused() {
         groups_before
     );
     let add = got(&w, BOB, "source-add").last().unwrap().clone();
-    assert_eq!(announced(&add), [(30001, "alice".to_string())]);
+    assert_eq!(announced(&add), [(70001, "alice".to_string())]);
     assert!(groups(&add).is_empty(), "{:?}", groups(&add));
 }
 
@@ -605,12 +606,12 @@ fn the_group_limit_refuses_the_request() {
     // Alice has 4 groups; two more FID pairs make 6.
     let inner = video(&format!(
         "{}{}{}{}{}{}",
-        src(30001, Some("d1 t"), ""),
-        src(30002, Some("d1 t"), ""),
-        src(30003, Some("d2 t"), ""),
-        src(30004, Some("d2 t"), ""),
-        group("FID", &[30001, 30002]),
-        group("FID", &[30003, 30004])
+        src(70001, Some("d1 t"), ""),
+        src(70002, Some("d1 t"), ""),
+        src(70003, Some("d2 t"), ""),
+        src(70004, Some("d2 t"), ""),
+        group("FID", &[70001, 70002]),
+        group("FID", &[70003, 70004])
     ));
     refused(
         &mut w,
@@ -623,9 +624,9 @@ fn the_group_limit_refuses_the_request() {
     let sid = w.sid_of(ALICE);
     let one = video(&format!(
         "{}{}{}",
-        src(30001, Some("d1 t"), ""),
-        src(30002, Some("d1 t"), ""),
-        group("FID", &[30001, 30002])
+        src(70001, Some("d1 t"), ""),
+        src(70002, Some("d1 t"), ""),
+        group("FID", &[70001, 70002])
     ));
     let id = w.jingle_from(ALICE, "source-add", &sid, &one);
     assert_eq!(answer(&w, ALICE, &id), Ok(()));
@@ -639,12 +640,12 @@ fn the_ssrc_limit_counts_what_the_endpoint_already_has() {
     refused(
         &mut w,
         "source-add",
-        &format!("{}{}", desktop(30001), desktop(30002)),
+        &format!("{}{}", desktop(70001), desktop(70002)),
         "bad-request",
         "SSRC limit",
     );
     let sid = w.sid_of(ALICE);
-    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(30001));
+    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(70001));
     assert_eq!(answer(&w, ALICE, &id), Ok(()));
 }
 
@@ -735,10 +736,10 @@ fn changes_before_an_accept_are_merged_and_sent_after_its_answer() {
     let (sa, sb) = (w.sid_of(ALICE), w.sid_of(BOB));
     let alice_audio = client_ssrcs(0).0;
     for (real, sid, action, inner) in [
-        (ALICE, &sa, "source-add", desktop(30001)),
-        (ALICE, &sa, "source-add", desktop(30002)),
-        (ALICE, &sa, "source-remove", video(&src(30001, None, ""))),
-        (BOB, &sb, "source-add", desktop(40001)),
+        (ALICE, &sa, "source-add", desktop(70001)),
+        (ALICE, &sa, "source-add", desktop(70002)),
+        (ALICE, &sa, "source-remove", video(&src(70001, None, ""))),
+        (BOB, &sb, "source-add", desktop(80001)),
         // Something carol's offer had, removed and added back unchanged.
         (
             ALICE,
@@ -776,7 +777,7 @@ fn changes_before_an_accept_are_merged_and_sent_after_its_answer() {
     ann.sort();
     assert_eq!(
         ann,
-        [(30002, "alice".to_string()), (40001, "bob".to_string())]
+        [(70002, "alice".to_string()), (80001, "bob".to_string())]
     );
     assert!(got(&w, CAROL, "source-remove").is_empty());
     // The answer to her accept came first.
@@ -975,7 +976,7 @@ fn session_terminate_without_restart_ends_the_session_for_good() {
     );
     assert!(got(&w, BOB, "session-terminate").is_empty());
     // Its old sid is dead now.
-    let id = w.jingle_from(BOB, "source-add", &sid, &desktop(40001));
+    let id = w.jingle_from(BOB, "source-add", &sid, &desktop(80001));
     assert_eq!(answer(&w, BOB, &id).unwrap_err().0, "item-not-found");
     // A newcomer does not bring bob back, nor bob's sources.
     w.join(ROOM, "carol", CAROL);
@@ -1027,6 +1028,9 @@ fn unhandled_actions_are_not_implemented_and_transport_reject_is_only_logged() {
     );
     let id = w.jingle_from(ALICE, "transport-reject", &sid, "");
     assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    // No transport-replace was sent, so there is nothing to accept.
+    let id = w.jingle_from(ALICE, "transport-accept", &sid, "");
+    assert_eq!(answer(&w, ALICE, &id).unwrap_err().0, "unexpected-request");
     let ice_restart = format!(
         "<bridge-session xmlns='{}' id='{}' ice-restart='true'/>",
         ns::FOCUS,
@@ -1056,7 +1060,7 @@ fn jingle_with_another_occupants_sid_or_an_unknown_sid_is_refused() {
         ns::FOCUS
     );
     for (action, inner) in [
-        ("source-add", desktop(30001)),
+        ("source-add", desktop(70001)),
         (
             "source-remove",
             content("audio", &src(client_ssrcs(0).0, None, "")),
@@ -1078,11 +1082,372 @@ fn jingle_with_another_occupants_sid_or_an_unknown_sid_is_refused() {
         );
     }
     // Alice with a sid that is nobody's.
-    let id = w.jingle_from(ALICE, "source-add", "bogus", &desktop(30001));
+    let id = w.jingle_from(ALICE, "source-add", "bogus", &desktop(70001));
     assert_eq!(answer(&w, ALICE, &id).unwrap_err().0, "item-not-found");
     assert_eq!(sources(&w), before);
     assert_eq!(all_signalling(&w), told);
     assert_eq!(bridge_updates(&w), updates);
     assert_eq!(w.offers(ALICE).len(), 1, "alice was not re-invited");
     assert_eq!(invite(&w, "alice"), "Active");
+}
+
+// ------------------------------------------------ ReplaceTransport
+
+fn ice_failed(w: &mut World, real: &str) -> String {
+    let (sid, bs) = (w.sid_of(real), w.bridge_session_of(real));
+    let inner = format!(
+        "<ice-state xmlns='{0}'>failed</ice-state><bridge-session xmlns='{0}' id='{bs}'/>",
+        ns::FOCUS
+    );
+    w.jingle_from(real, "session-info", &sid, &inner)
+}
+
+#[test]
+fn replace_transport_keeps_the_session_and_resignals_sources() {
+    let mut w = world_cfg(|c| c.reinvite_method = ReinviteMethod::ReplaceTransport);
+    start(&mut w);
+    let sid = w.sid_of(BOB);
+    let id = ice_failed(&mut w, BOB);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert!(got(&w, BOB, "session-terminate").is_empty(), "no terminate");
+    assert_eq!(w.offers(BOB).len(), 1, "no new session-initiate");
+    let replaces = got(&w, BOB, "transport-replace");
+    assert_eq!(replaces.len(), 1);
+    let tr = &replaces[0];
+    assert_eq!(tr.attr("sid"), Some(sid.as_str()), "the same session");
+    assert!(announced(tr).iter().any(|(_, o)| o == "alice"));
+    assert!(announced(tr).iter().all(|(_, o)| o != "bob"));
+    assert!(tr.child("bridge-session", ns::FOCUS).is_some());
+    // The bridge gave bob a new endpoint, whose transport the replace has.
+    let b = w.bridge("jvb1");
+    assert_eq!(b.creates().iter().filter(|e| *e == "bob").count(), 2);
+    let given = b.given.get("bob").unwrap().clone();
+    let offered = node_xml(tr, ns::CLIENT);
+    let ufrag = given
+        .split("ufrag='")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(offered.contains(ufrag), "{offered}");
+    // The client's transport-accept was taken as an accept.
+    assert_eq!(invite(&w, "bob"), "Active");
+    assert_eq!(w.sid_of(BOB), sid);
+    assert_eq!(owned(&w, "bob").len(), 7);
+    let ep = w.bridge("jvb1").endpoint("bob").unwrap();
+    assert_eq!(ep.sources.as_ref().unwrap().sources.len(), 7);
+    assert_eq!(
+        ep.transport.as_ref(),
+        Some(&parse_transport(&client_transport_xml(1)))
+    );
+    // Alice: bob's sources removed, then added back.
+    assert_eq!(got(&w, ALICE, "source-remove").len(), 1);
+    assert_eq!(got(&w, ALICE, "source-add").len(), 2);
+    // The kept session still works.
+    let id = w.jingle_from(BOB, "source-add", &sid, &desktop(80001));
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert!(owned(&w, "bob").contains(&80001));
+}
+
+#[test]
+fn replace_transport_reject_is_only_logged_and_a_restart_request_still_gets_a_new_session() {
+    let mut w = world_cfg(|c| c.reinvite_method = ReinviteMethod::ReplaceTransport);
+    start(&mut w);
+    w.client(BOB).jingle = JingleReply::Ack;
+    w.client(BOB).accept = Accept::Manual;
+    let sid = w.sid_of(BOB);
+    let id = ice_failed(&mut w, BOB);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert_eq!(got(&w, BOB, "transport-replace").len(), 1);
+    assert_eq!(invite(&w, "bob"), "Invited");
+    let id = w.jingle_from(BOB, "transport-reject", &sid, "");
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert_eq!(invite(&w, "bob"), "Invited", "nothing else happens");
+    // The client gives up on the session and asks for a new one.
+    let bs = w.bridge_session_of(BOB);
+    let restart = format!(
+        "<bridge-session xmlns='{}' id='{bs}' restart='true'/>",
+        ns::FOCUS
+    );
+    let id = w.jingle_from(BOB, "session-terminate", &sid, &restart);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    assert_eq!(w.offers(BOB).len(), 2, "a session-initiate this time");
+    assert_ne!(w.sid_of(BOB), sid);
+    assert_eq!(got(&w, BOB, "transport-replace").len(), 1);
+}
+
+// ------------------------------------------------ limits and advertising
+
+#[test]
+fn the_audio_sender_limit_refuses_audio_with_resource_constraint() {
+    let mut w = world_cfg(|c| c.sources.max_audio_senders = 1);
+    w.client(ALICE);
+    w.client(BOB);
+    w.request(ALICE, ROOM);
+    w.join(ROOM, "alice", ALICE);
+    // Bob's presence says his microphone is on: one audio sender.
+    w.join_with(
+        ROOM,
+        "bob",
+        BOB,
+        "<audiomuted xmlns='jabber:client'>false</audiomuted>",
+    );
+    assert_eq!(invite(&w, "alice"), "Active");
+    refused(
+        &mut w,
+        "source-add",
+        &content("audio", &src(70001, Some("mic-2 t"), "")),
+        "resource-constraint",
+        "sender limit reached for audio",
+    );
+    // Video is not limited.
+    let sid = w.sid_of(ALICE);
+    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(70002));
+    assert_eq!(answer(&w, ALICE, &id), Ok(()));
+}
+
+#[test]
+fn the_focus_advertises_that_it_handles_restart_requests() {
+    let mut w = world();
+    start(&mut w);
+    let join = &w.joins(ROOM)[0].node;
+    let props = join
+        .child("conference-properties", ns::FOCUS)
+        .expect("conference-properties in the focus's join");
+    assert!(
+        props
+            .children
+            .iter()
+            .any(|p| p.attr("key") == Some("support-terminate-restart")
+                && p.attr("value") == Some("true")),
+        "{props:?}"
+    );
+}
+
+// ------------------------------------------------ signalling delays
+
+#[test]
+fn source_signaling_delays_merge_updates_until_the_delay_is_over() {
+    let mut w = world_cfg(|c| {
+        c.sources
+            .signaling_delays
+            .insert(2, Duration::from_millis(500));
+    });
+    start(&mut w);
+    // Bob accepted last: he got alice's sources right after his accept,
+    // while his reach alice only after the delay.
+    assert_eq!(got(&w, BOB, "source-add").len(), 1);
+    assert!(got(&w, ALICE, "source-add").is_empty());
+    w.advance(Duration::from_millis(500));
+    assert_eq!(got(&w, ALICE, "source-add").len(), 1);
+    let sid = w.sid_of(ALICE);
+    let t0 = w.elapsed();
+    for inner in [desktop(70001), desktop(70002)] {
+        let id = w.jingle_from(ALICE, "source-add", &sid, &inner);
+        assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    }
+    let id = w.jingle_from(ALICE, "source-remove", &sid, &video(&src(70001, None, "")));
+    assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    assert_eq!(
+        got(&w, BOB, "source-add").len(),
+        1,
+        "nothing before the delay"
+    );
+    assert!(got(&w, BOB, "source-remove").is_empty());
+    assert_eq!(w.next_timer(), Some(t0 + Duration::from_millis(500)));
+    w.advance(Duration::from_millis(499));
+    assert_eq!(got(&w, BOB, "source-add").len(), 1);
+    w.advance(Duration::from_millis(1));
+    // One source-add with the net change, and the timer is gone.
+    let adds = got(&w, BOB, "source-add");
+    assert_eq!(adds.len(), 2);
+    assert_eq!(announced(&adds[1]), [(70002, "alice".to_string())]);
+    assert!(got(&w, BOB, "source-remove").is_empty());
+    assert!(got(&w, ALICE, "source-add").len() == 1, "no echo");
+    assert_ne!(w.next_timer(), Some(t0 + Duration::from_millis(500)));
+}
+
+#[test]
+fn a_delayed_update_for_somebody_who_left_is_dropped_with_its_timer() {
+    let mut w = world_cfg(|c| {
+        c.sources.signaling_delays.insert(2, secs(1));
+    });
+    start(&mut w);
+    w.join(ROOM, "carol", CAROL);
+    // Carol's sources reach alice and bob; nothing is queued after that.
+    w.advance(secs(1));
+    let sid = w.sid_of(ALICE);
+    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(70001));
+    assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    let told = all_signalling(&w);
+    // Everybody but alice leaves before the delay is over.
+    w.leave(ROOM, "bob");
+    w.leave(ROOM, "carol");
+    w.advance(secs(2));
+    assert_eq!(all_signalling(&w), told);
+    // Bob comes back: his offer has alice's screen, and his sources reach
+    // alice a full delay later (no stale deadline from before).
+    let alice_adds = got(&w, ALICE, "source-add").len();
+    w.join(ROOM, "bob", BOB);
+    assert_eq!(invite(&w, "bob"), "Active");
+    assert!(announced(w.offers(BOB).last().unwrap()).contains(&(70001, "alice".to_string())));
+    assert_eq!(got(&w, ALICE, "source-add").len(), alice_adds, "not yet");
+    w.advance(secs(1));
+    let adds = got(&w, ALICE, "source-add");
+    assert_eq!(adds.len(), alice_adds + 1);
+    assert!(
+        announced(adds.last().unwrap())
+            .iter()
+            .all(|(_, o)| o == "bob")
+    );
+}
+
+// ------------------------------------------------ Colibri v1
+
+fn v1_world() -> World {
+    let mut media = jicofo::focus::MediaConfig::quiet();
+    media.bridges.rediscovery_interval = Some(secs(30));
+    let mut w = World::with_configs(FocusConfig::for_tests(), media, [7; 32]);
+    w.add_v1_bridge("jvb1");
+    w.advance(Duration::ZERO);
+    w
+}
+
+#[test]
+fn colibri_v1_source_add_updates_the_channels_and_ice_failure_expires_them() {
+    let mut w = v1_world();
+    start(&mut w);
+    let sid = w.sid_of(ALICE);
+    let id = w.jingle_from(ALICE, "source-add", &sid, &desktop(70001));
+    assert_eq!(answer(&w, ALICE, &id), Ok(()));
+    // The video channel's sources now have the screen.
+    let last = w
+        .bridge("jvb1")
+        .requests(Req::Update)
+        .last()
+        .and_then(|r| r.v1().cloned())
+        .expect("a v1 update");
+    let ssrcs: Vec<u32> = last
+        .channels
+        .iter()
+        .filter(|c| c.media == jicofo::stanza::sources::MediaType::Video)
+        .flat_map(|c| c.sources.iter().flatten().map(|s| s.ssrc.0))
+        .collect();
+    assert!(ssrcs.contains(&70001), "{last:#?}");
+    assert_eq!(
+        announced(got(&w, BOB, "source-add").last().unwrap()),
+        [(70001, "alice".to_string())]
+    );
+    // Bob's ICE fails: exactly his channels are expired, then new ones.
+    let bob = w.bridge("jvb1").endpoint("bob").unwrap().clone();
+    let mut old: Vec<String> = bob.channels.iter().map(|(_, c)| c.clone()).collect();
+    old.extend(bob.sctp.clone());
+    old.sort();
+    let (bsid, bs) = (w.sid_of(BOB), w.bridge_session_of(BOB));
+    let inner = format!(
+        "<ice-state xmlns='{0}'>failed</ice-state><bridge-session xmlns='{0}' id='{bs}'/>",
+        ns::FOCUS
+    );
+    let id = w.jingle_from(BOB, "session-info", &bsid, &inner);
+    assert_eq!(answer(&w, BOB, &id), Ok(()));
+    let x = w.bridge("jvb1").requests(Req::Expire);
+    assert_eq!(x.len(), 1);
+    let mut expired = x[0].expired_channels();
+    expired.sort();
+    assert_eq!(expired, old);
+    assert_eq!(w.offers(BOB).len(), 2);
+    assert_eq!(invite(&w, "bob"), "Active");
+    assert_eq!(got(&w, ALICE, "source-remove").len(), 1);
+    assert_eq!(got(&w, ALICE, "source-add").len(), 2);
+    assert_eq!(owned(&w, "bob").len(), 7);
+}
+
+#[test]
+fn a_bridge_failure_moves_everybody_and_their_sources_follow() {
+    let mut w = world();
+    w.add_bridge("jvb2", stats(0.5));
+    start(&mut w);
+    // Everyone is on jvb1 (single-bridge selection), so everyone moves.
+    w.join(ROOM, "carol", CAROL);
+    let before: Vec<usize> = [ALICE, BOB, CAROL]
+        .iter()
+        .map(|r| got(&w, r, "source-add").len())
+        .collect();
+    w.bridge_leaves("jvb1");
+    for (real, nick) in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")] {
+        assert_eq!(invite(&w, nick), "Active", "{nick}");
+        assert_eq!(w.offers(real).len(), 2, "{nick} was offered jvb2");
+        assert_eq!(got(&w, real, "session-terminate").len(), 1, "{nick}");
+        assert_eq!(owned(&w, nick).len(), 7, "{nick}'s sources are back");
+    }
+    // Each learnt every other participant's sources again, from its new
+    // offer or a source-add after it, and never its own.
+    for (k, (real, nick)) in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut owners: Vec<String> = announced(w.offers(real).last().unwrap())
+            .into_iter()
+            .map(|(_, o)| o)
+            .chain(
+                got(&w, real, "source-add")[before[k]..]
+                    .iter()
+                    .flat_map(announced)
+                    .map(|(_, o)| o),
+            )
+            .filter(|o| o != "jvb")
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let mut want: Vec<&str> = ["alice", "bob", "carol"]
+            .into_iter()
+            .filter(|o| *o != nick)
+            .collect();
+        want.sort();
+        assert_eq!(owners, want, "{nick}");
+    }
+    let e = w.bridge("jvb2").endpoints();
+    assert_eq!(e.len(), 3);
+    for nick in ["alice", "bob", "carol"] {
+        let ep = w.bridge("jvb2").endpoint(nick).unwrap();
+        assert_eq!(ep.sources.as_ref().unwrap().sources.len(), 7, "{nick}");
+    }
+}
+
+#[test]
+fn ice_failure_of_the_last_one_on_a_bridge_recreates_its_conference_there() {
+    // Two participants per bridge: carol gets jvb2 to herself.
+    let mut media = media_config();
+    media.bridges.octo_enabled = true;
+    media.bridges.strategy = jicofo::focus::bridge::SelectionStrategy::RegionBased;
+    media.bridges.max_bridge_participants = Some(2);
+    let mut w = World::with_configs(FocusConfig::for_tests(), media, [7; 32]);
+    for (name, stress) in [("jvb1", 0.1), ("jvb2", 0.3)] {
+        let mut s = stats(stress);
+        s.relay_id = Some(format!("relay-{name}"));
+        w.add_bridge(name, s);
+    }
+    start(&mut w);
+    w.join(ROOM, "carol", CAROL);
+    assert_eq!(w.bridge("jvb2").endpoints(), ["carol"]);
+    let old_bs = w.bridge_session_of(CAROL);
+    let id = ice_failed(&mut w, CAROL);
+    assert_eq!(answer(&w, CAROL, &id), Ok(()));
+    let b = w.bridge("jvb2");
+    // Carol was alone there: the whole conference went, and came back.
+    let expires: Vec<&Request> = b.requests(Req::Expire);
+    assert_eq!(expires.len(), 1, "{expires:#?}");
+    assert!(expires[0].expires_conference());
+    assert_eq!(b.creates(), ["carol", "carol"]);
+    assert_eq!(w.bridge("jvb2").endpoints(), ["carol"]);
+    assert_eq!(invite(&w, "carol"), "Active");
+    assert_ne!(w.bridge_session_of(CAROL), old_bs, "a new bridge session");
+    for real in [ALICE, BOB] {
+        let removes = got(&w, real, "source-remove");
+        assert_eq!(removes.len(), 1);
+        assert!(announced(&removes[0]).iter().all(|(_, o)| o == "carol"));
+        let last = got(&w, real, "source-add").last().unwrap().clone();
+        assert!(announced(&last).iter().all(|(_, o)| o == "carol"));
+    }
 }

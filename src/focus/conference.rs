@@ -393,6 +393,9 @@ impl Conference {
         self.configured = false;
         self.no_bridge_published = false;
         let version = ctx.cfg.version;
+        // `support-terminate-restart`: clients send `session-terminate`
+        // with `restart='true'` only to a focus that says it handles it
+        // (protocol.md §2.2, §5.9).
         muc::write_join(ctx.out, &self.me, |w| {
             muc::write_focus_extensions(w, None, version, CONFERENCE_PROPERTIES)
         });
@@ -894,18 +897,27 @@ impl Conference {
         req: &JingleRequest<'_>,
     ) -> Result<(), StanzaError> {
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
-        self.media.on_jingle(ctx, info, nick, req)
+        self.media.on_jingle(ctx, info, nick, req, &self.members)
     }
 
     /// Sends every participant whose session is accepted the source
     /// updates queued for it (protocol.md §5.5). The focus calls this after
     /// answering whatever caused them.
+    ///
+    /// With `source-signaling-delays` configured for the conference's size,
+    /// updates wait that long after the first queued change (merging in
+    /// the queue meanwhile); a participant that just accepted gets its
+    /// queue at once, as in Jicofo.
     pub fn flush_sources(&mut self, ctx: &mut Ctx<'_>) {
         if !self.media.has_signaling() {
+            // Whoever it was due for left or was re-invited meanwhile.
+            self.media.signaling_idle();
             return;
         }
+        let delay = ctx.cfg.sources.signaling_delay(self.members.len());
+        let due = self.media.signaling_due(ctx.now, delay) <= ctx.now;
         let info = conf_info(self.id, &self.room, &mut self.meeting_id, ctx.rng);
-        self.media.flush_signaling(ctx, info);
+        self.media.flush_signaling(ctx, info, due);
     }
 
     /// A bridge failed or left: participants on it move to another one.
@@ -924,11 +936,17 @@ impl Conference {
 
     /// When [`Conference::handle_timeout`] must run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.state {
+        let state = match self.state {
             State::Joining { deadline }
             | State::Idle { deadline }
             | State::SingleParticipant { deadline } => Some(deadline),
             _ => None,
+        };
+        // A delayed source flush happens in the focus's settle step after
+        // the timeout call, like every other flush.
+        match (state, self.media.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::rate_limit::RateLimitConfig;
 use super::sources::SourceConfig;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Properties};
 
 /// Settings of the focus logic.
 #[derive(Debug, Clone)]
@@ -48,11 +48,52 @@ pub struct FocusConfig {
     /// Source limits and signalling switches (`max-ssrcs-per-user`,
     /// `strip-simulcast`, …; protocol.md §5.5–5.6).
     pub sources: SourceConfig,
+    /// How a participant is moved to a new bridge session
+    /// (`jicofo.conference.reinvite-method`; `RestartJingle`).
+    pub reinvite_method: ReinviteMethod,
     /// The rate limit on a participant's restart requests
     /// (`jicofo.conference.restart-request-rate-limits.*`; §5.9).
     pub restart_limits: RateLimitConfig,
     /// Our version, published in room presence.
     pub version: &'static str,
+}
+
+/// How a participant whose ICE failed, or whose bridge went away, gets a
+/// new bridge session (protocol.md §3.6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReinviteMethod {
+    /// End the Jingle session (`session-terminate`, reason `success`,
+    /// "moving") and start a new one (`session-initiate`). CURRENT's
+    /// default.
+    #[default]
+    RestartJingle,
+    /// Keep the Jingle session and send `transport-replace` with the new
+    /// bridge's transport; the client answers `transport-accept`.
+    ReplaceTransport,
+}
+
+const REINVITE_KEYS: &[&str] = &["jicofo.conference.reinvite-method"];
+
+impl ReinviteMethod {
+    /// Reads `jicofo.conference.reinvite-method` (`RestartJingle` or
+    /// `ReplaceTransport`, any letter case).
+    pub fn from_props(p: &Properties) -> Result<ReinviteMethod, ConfigError> {
+        let Some(v) = p.get(REINVITE_KEYS) else {
+            return Ok(ReinviteMethod::default());
+        };
+        let v = v.trim().trim_matches('"');
+        if v.eq_ignore_ascii_case("RestartJingle") {
+            Ok(ReinviteMethod::RestartJingle)
+        } else if v.eq_ignore_ascii_case("ReplaceTransport") {
+            Ok(ReinviteMethod::ReplaceTransport)
+        } else {
+            Err(ConfigError::BadValue {
+                key: REINVITE_KEYS[0].to_string(),
+                value: v.to_string(),
+                expected: "RestartJingle or ReplaceTransport".to_string(),
+            })
+        }
+    }
 }
 
 const IDLE_KEYS: &[&str] = &[
@@ -107,6 +148,7 @@ impl FocusConfig {
                 .map(|s| s.to_ascii_lowercase()),
             trusted_domains: list("jicofo.xmpp.trusted-domains"),
             sources: SourceConfig::from_props(p)?,
+            reinvite_method: ReinviteMethod::from_props(p)?,
             restart_limits: RateLimitConfig::from_props(p)?,
             version: env!("CARGO_PKG_VERSION"),
         })
@@ -129,8 +171,36 @@ impl FocusConfig {
             client_proxy: None,
             trusted_domains: Vec::new(),
             sources: SourceConfig::default(),
+            reinvite_method: ReinviteMethod::default(),
             restart_limits: RateLimitConfig::default(),
             version: env!("CARGO_PKG_VERSION"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reinvite_method_from_props() {
+        let mut p = Properties::new();
+        assert_eq!(
+            ReinviteMethod::from_props(&p).unwrap(),
+            ReinviteMethod::RestartJingle
+        );
+        p.set("jicofo.conference.reinvite-method", "ReplaceTransport");
+        assert_eq!(
+            ReinviteMethod::from_props(&p).unwrap(),
+            ReinviteMethod::ReplaceTransport
+        );
+        p.set("jicofo.conference.reinvite-method", "\"restartjingle\"");
+        assert_eq!(
+            ReinviteMethod::from_props(&p).unwrap(),
+            ReinviteMethod::RestartJingle
+        );
+        p.set("jicofo.conference.reinvite-method", "Teleport");
+        let e = ReinviteMethod::from_props(&p).unwrap_err().to_string();
+        assert!(e.contains("RestartJingle or ReplaceTransport"), "{e}");
     }
 }

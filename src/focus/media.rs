@@ -43,8 +43,17 @@
 //! endpoint expired, and nobody is told (clients clean up on the MUC
 //! leave), while a participant that is re-invited or moved has its
 //! sources removed with `source-remove` to the others and added back by
-//! its next accept. `source-signaling-delays` is not applied: queues are
-//! flushed at once (the CURRENT default delay is 0).
+//! its next accept. With `source-signaling-delays` set for the
+//! conference's size, queues are flushed that long after the first change
+//! still queued (one deadline per conference; the default is no delay),
+//! except that a participant that just accepted gets its queue at once.
+//!
+//! Jingle from participants is answered after it was processed, with a
+//! result or the specific error (CURRENT; SEED acknowledged everything
+//! first). A request whose sid is not the sender's current session is
+//! `item-not-found`, also for a session that ended (CURRENT says
+//! `bad-request` for an unknown sid and `gone` for an ended one; sessions
+//! here are found by the sending occupant, so both are one case).
 //!
 //! Session maintenance (§5.7–5.9, CURRENT): `transport-info` goes to the
 //! bridge; `session-info` with ICE `failed` and the current bridge-session
@@ -52,32 +61,42 @@
 //! "moving", endpoint expired, new allocation and offer); a participant's
 //! `session-terminate` ends its session (sources removed and signalled,
 //! endpoint expired) and with `restart='true'` invites it again, rate
-//! limited per participant. The re-invite method is always RestartJingle:
-//! the focus never sends `transport-replace`, so a `transport-accept` is
-//! unexpected. Actions CURRENT does not handle get `feature-not-implemented`
-//! (SEED acknowledged and ignored them).
+//! limited per participant. `jicofo.conference.reinvite-method` picks how
+//! an ICE failure or a lost bridge moves a participant: `RestartJingle`
+//! (default) as above, or `ReplaceTransport`, which keeps the Jingle
+//! session (no `session-terminate`), allocates anew and sends
+//! `transport-replace` with the same sid; its `transport-accept` is handled
+//! as a `session-accept`, a `transport-reject` only logged. Sources are
+//! removed and re-added around either. A client's own restart request
+//! always gets a new session (it ended the old one). While the new
+//! allocation is made the kept sid is not a session yet, so Jingle with it
+//! is refused until the `transport-replace` is sent. Actions CURRENT does
+//! not handle get `feature-not-implemented` (SEED acknowledged and ignored
+//! them).
+
+mod requests;
+mod signaling;
 
 use super::bridge::{BridgeId, ColibriVersion};
 use super::colibri::{AllocFailure, AllocRequest, Allocation, ColibriSession};
 use super::conference::{ConfId, Ctx, Pending};
+use super::config::ReinviteMethod;
 use super::features::{Feature, Features};
 use super::rate_limit::RateLimit;
-use super::sources::{
-    SignalingOptions, SourceConfig, SourceError, SourceSignaling, ValidatingSourceMap,
-};
+use super::sources::{SignalingOptions, SourceConfig, SourceSignaling, ValidatingSourceMap};
 use super::{codecs, colibri};
 use crate::stanza::colibri2::ForceMute;
 use crate::stanza::disco::{self, DiscoInfo};
 use crate::stanza::jingle::StartMuted;
 use crate::stanza::jingle::{
-    self, Action, BridgeSession, JingleRequest, Offer, OfferContent, ReasonCondition,
-    RtpDescription, SctpMap, Senders,
+    self, BridgeSession, Offer, OfferContent, ReasonCondition, RtpDescription, SctpMap, Senders,
 };
 use crate::stanza::muc::Occupant;
 use crate::stanza::mute::MediaKind;
 use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet, MediaType};
 use crate::stanza::{Condition, StanzaError};
 use crate::xml::El;
+use std::time::Instant;
 
 /// What an outgoing media IQ was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +167,9 @@ pub struct Session {
     pub alloc: Allocation,
     /// The Jingle session id.
     pub sid: Box<str>,
+    /// The offer was a `transport-replace` in a kept session (answered by
+    /// `transport-accept`), not a `session-initiate`.
+    pub replaced: bool,
 }
 
 /// One invited (or being invited) participant.
@@ -173,6 +195,13 @@ pub struct Participant {
     signaling: Option<SourceSignaling>,
     /// Its `session-terminate` restart requests (§5.9).
     restarts: RateLimit,
+    /// With `ReplaceTransport`, the sid of the Jingle session kept while a
+    /// new allocation is made: its next offer is a `transport-replace` in
+    /// it.
+    replacing: Option<Box<str>>,
+    /// It just accepted: what is queued for it goes at the next flush,
+    /// whatever the signalling delay (Jicofo sends the queue on accept).
+    flush_now: bool,
 }
 
 impl Participant {
@@ -192,6 +221,8 @@ pub struct Media {
     sessions: Vec<ColibriSession>,
     /// Every participant's sources, changed only through validated requests.
     sources: ValidatingSourceMap,
+    /// When the queued source updates are due (`source-signaling-delays`).
+    flush_at: Option<Instant>,
     /// Bridges that refused this conference because they are in graceful
     /// shutdown. Selection may still offer such a bridge when it is the only
     /// one; asking it again would be refused again at once, so invites wait
@@ -234,6 +265,7 @@ impl Media {
             participants: Vec::new(),
             sessions: Vec::new(),
             sources: ValidatingSourceMap::from_config(cfg),
+            flush_at: None,
             refused: Vec::new(),
         }
     }
@@ -299,6 +331,8 @@ impl Media {
             force_muted: ForceMute::default(),
             signaling: None,
             restarts: RateLimit::new(ctx.cfg.restart_limits),
+            replacing: None,
+            flush_now: false,
         });
         log::info!("conference {}: inviting {nick}", conf.room);
         match cached {
@@ -597,8 +631,16 @@ impl Media {
         let features =
             match std::mem::replace(&mut self.participants[i].invite, Invite::Discovering) {
                 Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) => {
-                    self.end_session(ctx, conf, i, &s, how);
-                    s.features
+                    // A session the client ended cannot be kept.
+                    let keep = how != Restart::Requested
+                        && ctx.cfg.reinvite_method == ReinviteMethod::ReplaceTransport;
+                    let terminate = how != Restart::Requested && !keep;
+                    self.end_session(ctx, conf, i, &s, how, terminate);
+                    let features = s.features;
+                    if keep {
+                        self.participants[i].replacing = Some(s.sid);
+                    }
+                    features
                 }
                 Invite::Allocating(f, _) | Invite::WaitingForBridge(f) => f,
                 Invite::Discovering | Invite::Leaving(_) | Invite::Ended => Features::DEFAULT,
@@ -607,9 +649,9 @@ impl Media {
     }
 
     /// Ends participant `i`'s session `s` (already taken out of its invite
-    /// state) on the focus's side: tells the client unless it ended the
-    /// session itself, expires its endpoint unless the bridge lost it, and
-    /// removes its sources, queueing `source-remove` for the others.
+    /// state) on the focus's side: tells the client when `terminate`,
+    /// expires its endpoint unless the bridge lost it, and removes its
+    /// sources, queueing `source-remove` for the others.
     fn end_session(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -617,10 +659,11 @@ impl Media {
         i: usize,
         s: &Session,
         how: Restart,
+        terminate: bool,
     ) {
         let p = &mut self.participants[i];
         p.signaling = None;
-        if how != Restart::Requested {
+        if terminate {
             let id = ctx.tracker.register(
                 ctx.now,
                 crate::conn::ConnId::Client,
@@ -665,82 +708,6 @@ impl Media {
         }
     }
 
-    /// Queues `set`, just added to (or removed from) participant `i`'s
-    /// sources, for every other participant that has had an offer. Never
-    /// for `i` itself: a client is not told its own sources.
-    fn signal(&mut self, i: usize, set: &EndpointSourceSet, add: bool) {
-        let (before, rest) = self.participants.split_at_mut(i);
-        let Some((owner, after)) = rest.split_first_mut() else {
-            return;
-        };
-        for q in before.iter_mut().chain(after) {
-            if let Some(sig) = q.signaling.as_mut() {
-                if add {
-                    sig.add(&owner.nick, set);
-                } else {
-                    sig.remove(&owner.nick, set);
-                }
-            }
-        }
-    }
-
-    /// True when a participant with an accepted session has source
-    /// updates waiting.
-    pub fn has_signaling(&self) -> bool {
-        self.participants.iter().any(|p| {
-            matches!(p.invite, Invite::Active(_))
-                && p.signaling.as_ref().is_some_and(SourceSignaling::is_dirty)
-        })
-    }
-
-    /// Sends each participant with an accepted session its queued source
-    /// updates: the net `source-remove`, then the net `source-add`
-    /// (protocol.md §5.5). Participants still waiting for their accept
-    /// keep theirs queued; the flush after their accept sends it.
-    pub fn flush_signaling(&mut self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>) {
-        for p in &mut self.participants {
-            let Invite::Active(s) = &p.invite else {
-                continue;
-            };
-            let Some(sig) = p.signaling.as_mut().filter(|q| q.is_dirty()) else {
-                continue;
-            };
-            let update = sig.take();
-            for (action, map) in [
-                (Action::SourceRemove, &update.remove),
-                (Action::SourceAdd, &update.add),
-            ] {
-                if map.is_empty() {
-                    continue;
-                }
-                let owned: Vec<(&str, &EndpointSourceSet)> = map.iter().collect();
-                let id = ctx.tracker.register(
-                    ctx.now,
-                    crate::conn::ConnId::Client,
-                    &p.occupant_jid,
-                    ctx.cfg.reply_timeout,
-                    Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
-                );
-                jingle::write_source_update(
-                    ctx.out,
-                    action,
-                    &id,
-                    None,
-                    &p.occupant_jid,
-                    &s.sid,
-                    &owned,
-                );
-                log::debug!(
-                    "conference {}: {} to {} ({} owner(s))",
-                    conf.room,
-                    action.name(),
-                    p.nick,
-                    owned.len()
-                );
-            }
-        }
-    }
-
     fn initiate(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -750,7 +717,10 @@ impl Media {
         bridge: BridgeId,
         alloc: Allocation,
     ) {
-        let sid = ctx.rng.token(13).to_ascii_lowercase().into_boxed_str();
+        let replaced = self.participants[i].replacing.take();
+        let replace = replaced.is_some();
+        let sid =
+            replaced.unwrap_or_else(|| ctx.rng.token(13).to_ascii_lowercase().into_boxed_str());
         let audio = features
             .has(Feature::Audio)
             .then(|| codecs::audio(ctx.codecs, features));
@@ -831,10 +801,19 @@ impl Media {
             ctx.cfg.reply_timeout,
             Pending::Media(conf.id, MediaOp::Initiate(nick.clone(), sid.clone())),
         );
-        jingle::write_session_initiate(ctx.out, &id, None, &to, &offer);
+        if replace {
+            jingle::write_transport_replace(ctx.out, &id, None, &to, &offer);
+        } else {
+            jingle::write_session_initiate(ctx.out, &id, None, &to, &offer);
+        }
         log::info!(
-            "conference {}: session-initiate to {nick} (bridge {})",
+            "conference {}: {} to {nick} (bridge {})",
             conf.room,
+            if replace {
+                "transport-replace"
+            } else {
+                "session-initiate"
+            },
             bridge.as_str()
         );
         self.set_invite(
@@ -845,6 +824,7 @@ impl Media {
                 bridge,
                 alloc,
                 sid,
+                replaced: replace,
             })),
         );
     }
@@ -934,281 +914,6 @@ impl Media {
                 }
             }
         }
-    }
-
-    /// A Jingle request from the occupant `nick`. Returns the error to
-    /// answer with, or `Ok` for an empty result.
-    ///
-    /// A request is refused with `item-not-found` unless it comes from the
-    /// occupant whose session its `sid` names (CURRENT answers an unknown
-    /// sid with `bad-request`; sessions here are found by occupant first,
-    /// so a sid that is not the sender's own is one it may not use, and
-    /// both cases get the same answer). A refused request changes nothing.
-    pub fn on_jingle(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        conf: ConfInfo<'_>,
-        nick: &str,
-        req: &JingleRequest<'_>,
-    ) -> Result<(), StanzaError> {
-        let Some(i) = self.idx(nick) else {
-            return Err(StanzaError::new(Condition::ItemNotFound)
-                .with_text("no Jingle session for this occupant"));
-        };
-        let sid_ok = self.participants[i]
-            .session()
-            .is_some_and(|s| *s.sid == *req.sid);
-        if !sid_ok {
-            return Err(StanzaError::new(Condition::ItemNotFound).with_text("unknown session id"));
-        }
-        match req.action {
-            Action::SessionAccept => self.session_accept(ctx, conf, i, req),
-            Action::TransportInfo => {
-                let t = req
-                    .transport()
-                    .map_err(|e| bad(&e.to_string()))?
-                    .ok_or_else(|| bad("missing transport"))?;
-                self.update_bridge(ctx, conf, i, Some(&t), None, &[]);
-                Ok(())
-            }
-            a if a.is_source_add() => self.source_add(ctx, conf, i, req),
-            a if a.is_source_remove() => self.source_remove(ctx, conf, i, req),
-            Action::SessionInfo => self.session_info(ctx, conf, i, req),
-            Action::SessionTerminate => self.session_terminate(ctx, conf, i, req),
-            Action::TransportReject => {
-                log::warn!(
-                    "conference {}: {nick} sent transport-reject; ignored",
-                    conf.room
-                );
-                Ok(())
-            }
-            // The focus never sends `transport-replace` (it re-invites with
-            // RestartJingle), so there is nothing to accept.
-            Action::TransportAccept => Err(StanzaError::new(Condition::UnexpectedRequest)
-                .with_text("no transport-replace to accept")),
-            _ => Err(StanzaError::new(Condition::FeatureNotImplemented)
-                .with_text(format!("unsupported action {}", req.action_name))),
-        }
-    }
-
-    /// `session-accept` (§5.4): the session becomes active whatever its
-    /// sources; they are validated as a whole (§5.6) and, when valid,
-    /// stored, pushed to the bridge with the transport, and queued for
-    /// the others. When not, the answer is the validation error, the
-    /// session stays and its transport still goes to the bridge (so the
-    /// participant receives media) without sources. What was queued for
-    /// the participant is sent after the answer, either way.
-    fn session_accept(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        conf: ConfInfo<'_>,
-        i: usize,
-        req: &JingleRequest<'_>,
-    ) -> Result<(), StanzaError> {
-        let transport = req.transport().map_err(|e| bad(&e.to_string()))?;
-        let sources = req.sources().map_err(|e| bad(&e.to_string()))?;
-        let descriptions = req.rtp_descriptions().unwrap_or_default();
-        match std::mem::replace(&mut self.participants[i].invite, Invite::Discovering) {
-            Invite::Initiating(s) | Invite::Invited(s) => {
-                self.set_invite(conf.room, i, Invite::Active(s));
-            }
-            other => {
-                self.participants[i].invite = other;
-                return Err(
-                    StanzaError::new(Condition::UnexpectedRequest).with_text("no offer to accept")
-                );
-            }
-        }
-        let nick = &self.participants[i].nick;
-        let result = self.sources.try_add(nick, &sources);
-        log::info!(
-            "conference {}: {nick} accepted ({} sources{})",
-            conf.room,
-            sources.sources.len(),
-            if result.is_err() { ", refused" } else { "" }
-        );
-        match result {
-            Ok(added) => {
-                self.signal(i, &added, true);
-                let all = self.sources.get(&self.participants[i].nick);
-                let all = all.unwrap_or(&NO_SOURCES);
-                self.update_bridge(ctx, conf, i, transport.as_ref(), Some(all), &descriptions);
-                Ok(())
-            }
-            Err(e) => {
-                log::warn!(
-                    "conference {}: sources of {} refused: {e}",
-                    conf.room,
-                    self.participants[i].nick
-                );
-                self.update_bridge(ctx, conf, i, transport.as_ref(), None, &descriptions);
-                Err(e.into())
-            }
-        }
-    }
-
-    /// `source-add` (§5.5): validated whole (§5.6); an accepted one goes to
-    /// the bridge (the participant's complete set) and to the others.
-    fn source_add(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        conf: ConfInfo<'_>,
-        i: usize,
-        req: &JingleRequest<'_>,
-    ) -> Result<(), StanzaError> {
-        let request = req.sources().map_err(|e| bad(&e.to_string()))?;
-        if request.is_empty() {
-            return Ok(());
-        }
-        let added = self
-            .sources
-            .try_add(&self.participants[i].nick, &request)
-            .inspect_err(|e| self.log_refused(conf, i, "source-add", e))?;
-        if added.is_empty() {
-            return Ok(());
-        }
-        self.signal(i, &added, true);
-        self.push_sources(ctx, conf, i);
-        Ok(())
-    }
-
-    /// `source-remove` (§5.5): only what the participant owns, else the
-    /// whole request is refused; groups that lose a member go too.
-    fn source_remove(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        conf: ConfInfo<'_>,
-        i: usize,
-        req: &JingleRequest<'_>,
-    ) -> Result<(), StanzaError> {
-        let request = req.sources().map_err(|e| bad(&e.to_string()))?;
-        if request.is_empty() {
-            return Ok(());
-        }
-        let removed = self
-            .sources
-            .try_remove(&self.participants[i].nick, &request)
-            .inspect_err(|e| self.log_refused(conf, i, "source-remove", e))?;
-        self.signal(i, &removed, false);
-        self.push_sources(ctx, conf, i);
-        Ok(())
-    }
-
-    fn log_refused(&self, conf: ConfInfo<'_>, i: usize, what: &str, e: &SourceError) {
-        log::warn!(
-            "conference {}: {what} from {} refused: {e}",
-            conf.room,
-            self.participants[i].nick
-        );
-    }
-
-    /// Pushes participant `i`'s complete source set to its bridge.
-    fn push_sources(&self, ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, i: usize) {
-        let all = self.sources.get(&self.participants[i].nick);
-        self.update_bridge(ctx, conf, i, None, Some(all.unwrap_or(&NO_SOURCES)), &[]);
-    }
-
-    /// The Colibri session id (`<bridge-session id>`) of participant `i`'s
-    /// session is `id`.
-    fn is_current_bridge_session(&self, i: usize, id: Option<&str>) -> bool {
-        let Some(s) = self.participants[i].session() else {
-            return false;
-        };
-        self.sessions
-            .iter()
-            .find(|x| *x.bridge() == s.bridge)
-            .is_some_and(|x| Some(x.uuid()) == id)
-    }
-
-    /// `session-info` (§5.8): `<ice-state>failed</ice-state>` with the
-    /// current bridge-session id re-invites the participant (a stale id
-    /// is ignored); other states are ignored. The in-place ICE restart is
-    /// not offered, so `ice-restart` gets `feature-not-implemented`.
-    fn session_info(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        conf: ConfInfo<'_>,
-        i: usize,
-        req: &JingleRequest<'_>,
-    ) -> Result<(), StanzaError> {
-        let bs = req.bridge_session();
-        if bs.as_ref().is_some_and(|b| b.ice_restart) {
-            return Err(StanzaError::new(Condition::FeatureNotImplemented)
-                .with_text("ICE restart is not enabled"));
-        }
-        let failed = req
-            .ice_state()
-            .is_some_and(|s| s.eq_ignore_ascii_case("failed"));
-        if !failed {
-            return Ok(());
-        }
-        let id = bs.as_ref().and_then(|b| b.id.as_deref());
-        if !self.is_current_bridge_session(i, id) {
-            log::info!(
-                "conference {}: ICE failure of {} for a stale bridge session ignored",
-                conf.room,
-                self.participants[i].nick
-            );
-            return Ok(());
-        }
-        log::info!(
-            "conference {}: ICE failed for {}; inviting it again",
-            conf.room,
-            self.participants[i].nick
-        );
-        self.restart(ctx, conf, i, Restart::IceFailed);
-        Ok(())
-    }
-
-    /// `session-terminate` from the participant (§5.9). A `<bridge-session>`
-    /// it carries must name the current bridge session (`item-not-found`
-    /// otherwise). With `restart='true'` the participant is invited again,
-    /// rate limited (`resource-constraint` over the limit, and then the
-    /// session stays as it is); without, its session ends: sources removed
-    /// (`source-remove` to the others), endpoint expired, no new invite.
-    fn session_terminate(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        conf: ConfInfo<'_>,
-        i: usize,
-        req: &JingleRequest<'_>,
-    ) -> Result<(), StanzaError> {
-        let bs = req.bridge_session();
-        if let Some(b) = &bs
-            && !self.is_current_bridge_session(i, b.id.as_deref())
-        {
-            return Err(
-                StanzaError::new(Condition::ItemNotFound).with_text("invalid bridge session id")
-            );
-        }
-        let restart = bs.is_some_and(|b| b.restart);
-        let p = &mut self.participants[i];
-        if restart && !p.restarts.accept(ctx.now) {
-            log::warn!(
-                "conference {}: restart request of {} rate limited",
-                conf.room,
-                p.nick
-            );
-            return Err(StanzaError::new(Condition::ResourceConstraint)
-                .with_text("restart requests are rate limited"));
-        }
-        if restart {
-            log::info!(
-                "conference {}: {} asked for a new session",
-                conf.room,
-                p.nick
-            );
-            self.restart(ctx, conf, i, Restart::Requested);
-            return Ok(());
-        }
-        log::info!("conference {}: {} ended its session", conf.room, p.nick);
-        if let Invite::Initiating(s) | Invite::Invited(s) | Invite::Active(s) =
-            std::mem::replace(&mut p.invite, Invite::Ended)
-        {
-            self.end_session(ctx, conf, i, &s, Restart::Requested);
-        }
-        self.maybe_expire_sessions(ctx);
-        Ok(())
     }
 
     /// Pushes a participant's transport and/or complete source set to its bridge.
@@ -1360,6 +1065,7 @@ impl Media {
     /// Forgets every participant, session and source without sending
     /// anything (the stream is down, or everything was expired already).
     pub fn forget(&mut self) {
+        self.flush_at = None;
         self.participants.clear();
         self.sessions.clear();
         self.sources.clear();

@@ -48,7 +48,7 @@ use bridge::BridgeRegistry;
 pub use bridges::MediaConfig;
 use codecs::CodecConfig;
 pub use conference::{ConfId, Conference, Ctx, Pending, State, StopReason, WaitingRequest};
-pub use config::FocusConfig;
+pub use config::{FocusConfig, ReinviteMethod};
 use features::CapsCache;
 pub use iq_tracker::IqTracker;
 

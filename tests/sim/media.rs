@@ -1171,7 +1171,11 @@ impl World {
         let c = self.client(me);
         c.jingles.push(j.clone());
         let (reply, accept) = (c.jingle, c.accept);
-        let initiate = j.attr("action") == Some("session-initiate");
+        // A transport-replace is answered like an offer, with transport-accept.
+        let initiate = matches!(
+            j.attr("action"),
+            Some("session-initiate" | "transport-replace")
+        );
         if initiate && accept == Accept::BeforeAck {
             self.send_accept(me, &from, j);
         }
@@ -1231,6 +1235,11 @@ impl World {
         let k = self.client(me).index;
         let sid = offer.attr("sid").unwrap_or("");
         let initiator = offer.attr("initiator").unwrap_or("");
+        let action = if offer.attr("action") == Some("transport-replace") {
+            "transport-accept"
+        } else {
+            "session-accept"
+        };
         let transport = client_transport_xml(k);
         let (a, sim, rtx) = client_ssrcs(k);
         let src = |ssrc: u32, name: &str, msid: &str, vt: bool| {
@@ -1299,7 +1308,7 @@ impl World {
         }
         let id = self.id("acc");
         let xml = format!(
-            "<iq type='set' id='{id}' from='{me}' to='{focus}'><jingle xmlns='{}' action='session-accept' sid='{sid}' initiator='{initiator}' responder='{room}/{nick}'>\
+            "<iq type='set' id='{id}' from='{me}' to='{focus}'><jingle xmlns='{}' action='{action}' sid='{sid}' initiator='{initiator}' responder='{room}/{nick}'>\
              {contents}<group xmlns='{}' semantics='BUNDLE'>{names}</group></jingle></iq>",
             ns::JINGLE,
             ns::JINGLE_GROUPING
