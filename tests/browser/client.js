@@ -30,6 +30,7 @@
         jid: null,
         myId: null,
         joined: false,
+        iceFailed: false,
         focusIqSent: false,
         conferenceIq: null,
         jingle: [],
@@ -288,6 +289,14 @@
             log(`joined as ${state.myId}`);
         });
         conference.on(C.CONFERENCE_FAILED, e => {
+            // The emulated bridge carries no media, so ICE fails after a
+            // while (the focus does not offer restart-by-terminate):
+            // recorded, not an error of the signalling under test.
+            if (e === J.errors.conference.ICE_FAILED) {
+                state.iceFailed = true;
+                log('conference failed: ICE failed (no media through the emulated bridge)');
+                return;
+            }
             fail('conference failed', e);
             state.phase = 'conference-failed';
         });
