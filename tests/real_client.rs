@@ -3,6 +3,15 @@
 //! by playwright-core (`tests/browser/`), connected to a real Prosody over
 //! its websocket. Peers from `scripts/install-test-deps`; a missing one is a
 //! failure naming it. Recipe and traps: `/work/shared/peers.md`.
+//!
+//! What a client did is read from the wire (its recorded Jingle IQs and the
+//! answers to them) and from Chromium (the peer connection's remote
+//! description), never from the library's bookkeeping alone. With the
+//! emulated Colibri2 bridge (`support/bridge.rs`), whose candidates are on
+//! loopback, ICE never connects: the library's ICE failure (~17 s after
+//! the accept) is recorded by the page, not an error, and the tests are
+//! done before it. Chromium resolves no name (`driver.js`), so nothing
+//! leaves the machine.
 
 mod conf_util;
 mod support;
@@ -10,15 +19,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use conf_util::*;
+use support::bridge::{BREWERY, Bridge, BridgeOpts, JVB_PASSWORD, JVB_USER};
 use support::browser::brief;
-use support::{BROWSER_DIR, Browser, Json, Prosody, ProsodyOpts};
+use support::{AUTH_DOMAIN, BROWSER_DIR, Browser, Focus, Json, Prosody, ProsodyOpts};
 
 /// Bound of each wait on a client (the page polls every 100 ms).
 const CLIENT_T: Duration = Duration::from_secs(20);
 
 /// The Jingle entries of a client's state (`jingle`: every Jingle IQ seen
 /// on its XMPP stream) with direction `dir` and `action`.
-#[allow(dead_code)] // used once the bridge emulator is in
 fn jingle<'a>(st: &'a Json, dir: &str, action: &str) -> Vec<&'a Json> {
     st["jingle"]
         .as_array()
@@ -83,4 +92,275 @@ fn real_clients_request_the_conference_join_and_are_invited() {
         "two real clients joined and were invited in {:?}",
         t0.elapsed()
     );
+}
+
+// ------------------------------------------------------------ with a bridge
+
+/// The focus finds brewery bridges with this.
+const BRIDGE_MUC: &str = "-Dorg.jitsi.jicofo.BRIDGE_MUC=jvbbrewery@internal.auth.meet.test";
+
+/// Prosody serving the page, with the bridges' account; an emulated
+/// Colibri2 bridge in the brewery whose candidates are on loopback (the
+/// browser's ICE checks must not leave the machine); the focus, in the
+/// brewery.
+fn conference_with_bridge() -> (Prosody, Bridge, Focus) {
+    let p = Prosody::start(
+        ProsodyOpts::default()
+            .user(JVB_USER, AUTH_DOMAIN, JVB_PASSWORD)
+            .http_files_dir(BROWSER_DIR),
+    );
+    let bridge = Bridge::colibri2(
+        &p,
+        BREWERY,
+        "jvb1",
+        BridgeOpts::default().addresses("127.0.0.1", "127.0.0.1"),
+    );
+    bridge.wait_ready(T);
+    let (focus, _) = focus_up(&p, &[BRIDGE_MUC]);
+    bridge.wait_for("the focus in the brewery", T, |s| {
+        s.brewery_occupants
+            .iter()
+            .any(|n| n == "focus")
+            .then_some(())
+    });
+    (p, bridge, focus)
+}
+
+/// SSRCs of the sources in a recorded Jingle entry with this `media`
+/// (and `owner`, when given).
+fn ssrcs_of(e: &Json, media: &str, owner: Option<&str>) -> Vec<u32> {
+    e["sources"]
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s["media"].as_str() == Some(media))
+        .filter(|s| owner.is_none() || s["owner"].as_str() == owner)
+        .filter_map(|s| u32::try_from(s["ssrc"].as_i64()?).ok())
+        .collect()
+}
+
+/// The SSRC groups `(semantics, ssrcs)` of a recorded Jingle entry.
+fn groups_of(e: &Json) -> Vec<(String, Vec<u32>)> {
+    e["groups"]
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .map(|g| {
+            let ssrcs = g["ssrcs"]
+                .as_array()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| u32::try_from(s.as_i64()?).ok())
+                .collect();
+            (g.str_of("semantics").unwrap_or_default().to_string(), ssrcs)
+        })
+        .collect()
+}
+
+/// The `(ssrc, owner)` pairs of the peer connection's remote description
+/// (owner as the library mapped it from the focus's `<ssrc-info/>`).
+fn remote(st: &Json) -> Vec<(u32, Option<String>)> {
+    st["remote"]["sources"]
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| {
+            let ssrc = u32::try_from(s["ssrc"].as_i64()?).ok()?;
+            Some((ssrc, s.str_of("owner").map(str::to_string)))
+        })
+        .collect()
+}
+
+/// What one client accepted the focus's offer with: its endpoint id (the
+/// nick) and the sources and groups of its `session-accept`.
+#[derive(Debug, Clone)]
+struct Accepted {
+    client: &'static str,
+    id: String,
+    audio: Vec<u32>,
+    video: Vec<u32>,
+    groups: Vec<(String, Vec<u32>)>,
+}
+
+impl Accepted {
+    fn all(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.audio.iter().chain(&self.video).copied().collect();
+        v.sort();
+        v
+    }
+
+    /// What a receiver's remote description holds of these sources: the
+    /// audio, and the first SSRC of the simulcast group (the library
+    /// receives one video layer; the bridge picks which), or every video
+    /// SSRC without simulcast.
+    fn received(&self) -> Vec<u32> {
+        let sim = self.groups.iter().find(|(sem, _)| sem == "SIM");
+        let video = match sim {
+            Some((_, ssrcs)) => ssrcs.first().copied().into_iter().collect(),
+            None => self.video.clone(),
+        };
+        self.audio.iter().copied().chain(video).collect()
+    }
+}
+
+/// The client sent `session-accept` (Chromium took the offer), the focus
+/// answered it with `result`, and the peer connection is back to `stable`
+/// (the library renegotiates locally once more after the accept).
+fn accepted(st: &Json) -> bool {
+    st["signaling"].as_str() == Some("stable")
+        && jingle(st, "out", "session-accept")
+            .iter()
+            .any(|e| e["answer"].as_str() == Some("result"))
+}
+
+/// Waits until `client` has accepted the focus's offer, on the wire: one
+/// `session-initiate` from the focus's occupant JID, answered by a
+/// `session-accept` with the same sid, DTLS `active`, audio and video
+/// sources, acknowledged by the focus; the peer connection is `stable`
+/// with the offer as its remote description. Then checks that the bridge
+/// got the client's transport and exactly those sources. Returns them.
+#[track_caller]
+fn expect_accepted(b: &mut Browser, bridge: &Bridge, client: &'static str) -> Accepted {
+    let st = b.wait_state(client, "accepted the offer", accepted, CLIENT_T);
+    let offers = jingle(&st, "in", "session-initiate");
+    assert_eq!(offers.len(), 1, "{client}: {}", brief(&st));
+    let focus = format!("{}/focus", room(st["room"].as_str().unwrap_or_default()));
+    assert_eq!(
+        offers[0]["peer"].as_str(),
+        Some(focus.as_str()),
+        "{client}: {}",
+        brief(&st)
+    );
+    let accept = jingle(&st, "out", "session-accept")[0];
+    assert_eq!(accept["sid"], offers[0]["sid"], "{}", brief(&st));
+    assert_eq!(accept["setup"].as_str(), Some("active"), "{}", brief(&st));
+    let got = Accepted {
+        client,
+        id: st["myId"].as_str().expect("endpoint id").to_string(),
+        audio: ssrcs_of(accept, "audio", None),
+        video: ssrcs_of(accept, "video", None),
+        groups: groups_of(accept),
+    };
+    assert!(
+        !got.audio.is_empty() && !got.video.is_empty(),
+        "{client} accepted without audio and video sources: {}",
+        brief(&st)
+    );
+    assert_eq!(
+        st["remote"]["type"].as_str(),
+        Some("offer"),
+        "{}",
+        brief(&st)
+    );
+    assert_no_errors(&st);
+    let ep = bridge.wait_for(&format!("{client}'s transport and sources"), T, |s| {
+        s.endpoint(&got.id)
+            .filter(|e| e.remote_transport.is_some() && !e.sources.sources.is_empty())
+            .cloned()
+    });
+    let mut on_bridge: Vec<u32> = ep.sources.sources.iter().map(|s| s.ssrc.0).collect();
+    on_bridge.sort();
+    assert_eq!(on_bridge, got.all(), "{client}'s sources on the bridge");
+    got
+}
+
+/// `st`'s remote description holds what it receives of `other`'s
+/// sources, mapped to `other`'s endpoint id.
+fn has_sources_of(st: &Json, other: &Accepted) -> bool {
+    let remote = remote(st);
+    other.received().iter().all(|s| {
+        remote
+            .iter()
+            .any(|(r, owner)| r == s && owner.as_deref() == Some(other.id.as_str()))
+    })
+}
+
+/// `st`'s remote description holds none of `other`'s SSRCs.
+fn has_none_of(st: &Json, other: &Accepted) -> bool {
+    let all = other.all();
+    !st["remote"].is_null() && remote(st).iter().all(|(r, _)| !all.contains(r))
+}
+
+/// Nothing went wrong in the page. (ICE failing is not an error: the
+/// emulated bridge carries no media.)
+#[track_caller]
+fn assert_no_errors(st: &Json) {
+    assert!(
+        st["errors"].as_array().unwrap_or_default().is_empty(),
+        "{}",
+        brief(st)
+    );
+}
+
+/// §3.3, §5.2–5.4 with the real client and an emulated Colibri2 bridge:
+/// two clients with fake camera and microphone each accept the focus's
+/// offer (Chromium builds its SDP from it), and the bridge gets what each
+/// accepted with. A third client joining later is offered the first two's
+/// sources (with their groups, owned by their endpoint ids) and Chromium
+/// takes them into its remote description; when one of the first two
+/// leaves, the third's client drops its sources (the library does so on
+/// the MUC leave) and the bridge expires its endpoint. The emulated bridge
+/// carries no media, so ICE may fail: recorded, not an error.
+#[test]
+fn real_clients_accept_offers_and_a_later_one_receives_everyones_sources() {
+    let t0 = Instant::now();
+    let (p, bridge, _focus) = conference_with_bridge();
+    let mut b = Browser::start(&p);
+    let r = "clientmedia";
+    b.open("alice", r);
+    b.open("bob", r);
+    let alice = expect_accepted(&mut b, &bridge, "alice");
+    let bob = expect_accepted(&mut b, &bridge, "bob");
+    eprintln!("alice and bob accepted at {:?}", t0.elapsed());
+
+    b.open("carol", r);
+    let carol = expect_accepted(&mut b, &bridge, "carol");
+    let st = b.state("carol");
+    let offer = jingle(&st, "in", "session-initiate")[0];
+    let offered_groups = groups_of(offer);
+    for other in [&alice, &bob] {
+        let mut offered = ssrcs_of(offer, "audio", Some(&other.id));
+        offered.extend(ssrcs_of(offer, "video", Some(&other.id)));
+        offered.sort();
+        assert_eq!(
+            offered,
+            other.all(),
+            "{}'s sources offered to carol: {}",
+            other.client,
+            brief(&st)
+        );
+        for g in &other.groups {
+            assert!(
+                offered_groups.contains(g),
+                "{}'s group {g:?} not offered to carol: {}",
+                other.client,
+                brief(&st)
+            );
+        }
+        assert!(
+            has_sources_of(&st, other),
+            "{}'s sources ({:?}) not in carol's remote description: {}",
+            other.client,
+            other.received(),
+            brief(&st)
+        );
+    }
+    assert!(!has_sources_of(&st, &carol), "{}", brief(&st));
+    eprintln!("carol received everyone's sources at {:?}", t0.elapsed());
+
+    b.leave("alice");
+    let st = b.wait_state(
+        "carol",
+        "rid of alice's sources",
+        |s| has_none_of(s, &alice),
+        CLIENT_T,
+    );
+    assert!(has_sources_of(&st, &bob), "{}", brief(&st));
+    bridge.wait_for("alice's endpoint expired", T, |s| {
+        s.endpoint(&alice.id).is_none().then_some(())
+    });
+    for c in ["bob", "carol"] {
+        assert_no_errors(&b.state(c));
+    }
+    eprintln!("done in {:?}", t0.elapsed());
 }

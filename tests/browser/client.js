@@ -6,7 +6,8 @@
 // comes from the wire and from the peer connection, not from the library's
 // own bookkeeping:
 //   - `jingle`: every Jingle IQ seen on the XMPP stream, in and out, with
-//     the answer to each one we sent (Strophe's xmlInput/xmlOutput hooks);
+//     its sources (ssrc, media, owner) and SSRC groups, and the answer to
+//     each one we sent (Strophe's xmlInput/xmlOutput hooks);
 //   - `remote`: the SSRCs in the peer connection's current remote
 //     description (what Chromium accepted), each with the owner the
 //     library recorded from the focus's <ssrc-info owner=…>;
@@ -83,6 +84,13 @@
                 ssrc: Number(ssrc),
                 media: desc ? desc.getAttribute('media') : null,
                 owner: info ? info.getAttribute('owner') : null
+            });
+        }
+        out.groups = [];
+        for (const g of jingle.getElementsByTagName('ssrc-group')) {
+            out.groups.push({
+                semantics: g.getAttribute('semantics'),
+                ssrcs: Array.from(g.getElementsByTagName('source')).map(s => Number(s.getAttribute('ssrc')))
             });
         }
         const fp = jingle.getElementsByTagName('fingerprint')[0];

@@ -51,7 +51,11 @@ const ARGS = [
     '--disable-sync',
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
-    '--disable-features=WebRtcHideLocalIpsWithMdns'
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    // Loopback only: no name is resolved (the pages are at 127.0.0.1;
+    // the bridge's colibri web-socket URL names wss://meet.test, which
+    // must fail here, not leave the machine as a DNS query).
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'
 ];
 
 const clients = new Map(); // name -> { context, page }

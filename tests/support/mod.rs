@@ -95,9 +95,10 @@
 //! ```
 //!
 //! The state (`tests/browser/client.js`): `myId` (endpoint id = nick),
-//! `conferenceIq`, `jingle` (every Jingle IQ in/out with the answer to ours),
-//! `remote` (SSRCs of the peer connection's remote description, with
-//! owners), `tracks`, `participants`, `errors`, `log`.
+//! `conferenceIq`, `jingle` (every Jingle IQ in/out with its sources and
+//! SSRC groups, and the answer to ours), `remote` (SSRCs of the peer
+//! connection's remote description, with owners), `local`, `signaling`,
+//! `ice`, `iceFailed`, `tracks`, `participants`, `errors`, `log`.
 //!
 //! # Everything else
 //!
