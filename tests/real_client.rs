@@ -231,6 +231,12 @@ fn expect_accepted(b: &mut Browser, bridge: &Bridge, client: &'static str) -> Ac
         "{client}: {}",
         brief(&st)
     );
+    assert_eq!(
+        offers[0]["answer"].as_str(),
+        Some("result"),
+        "{client} refused the offer: {}",
+        brief(&st)
+    );
     let accept = jingle(&st, "out", "session-accept")[0];
     assert_eq!(accept["sid"], offers[0]["sid"], "{}", brief(&st));
     assert_eq!(accept["setup"].as_str(), Some("active"), "{}", brief(&st));
@@ -279,6 +285,35 @@ fn has_sources_of(st: &Json, other: &Accepted) -> bool {
 fn has_none_of(st: &Json, other: &Accepted) -> bool {
     let all = other.all();
     !st["remote"].is_null() && remote(st).iter().all(|(r, _)| !all.contains(r))
+}
+
+/// Every Jingle request from the focus has been answered.
+fn all_answered(st: &Json) -> bool {
+    st["jingle"]
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e["dir"].as_str() == Some("in"))
+        .all(|e| !e["answer"].is_null())
+}
+
+/// `client` took every Jingle request the focus sent it (answered
+/// `result`, not an error) and nothing went wrong in its page.
+#[track_caller]
+fn assert_took_everything(b: &mut Browser, client: &str) {
+    let st = b.wait_state(client, "done answering the focus", all_answered, CLIENT_T);
+    for e in st["jingle"].as_array().unwrap_or_default() {
+        if e["dir"].as_str() == Some("in") {
+            assert_eq!(
+                e["answer"].as_str(),
+                Some("result"),
+                "{client} refused the focus's {}: {}",
+                e["action"],
+                brief(&st)
+            );
+        }
+    }
+    assert_no_errors(&st);
 }
 
 /// Nothing went wrong in the page. (ICE failing is not an error: the
@@ -360,7 +395,7 @@ fn real_clients_accept_offers_and_a_later_one_receives_everyones_sources() {
         s.endpoint(&alice.id).is_none().then_some(())
     });
     for c in ["bob", "carol"] {
-        assert_no_errors(&b.state(c));
+        assert_took_everything(&mut b, c);
     }
     eprintln!("done in {:?}", t0.elapsed());
 }

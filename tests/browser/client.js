@@ -7,7 +7,9 @@
 // own bookkeeping:
 //   - `jingle`: every Jingle IQ seen on the XMPP stream, in and out, with
 //     its sources (ssrc, media, owner) and SSRC groups, and the answer to
-//     each one we sent (Strophe's xmlInput/xmlOutput hooks);
+//     it (ours to the focus's requests, the focus's to ours: `answer` is
+//     'result' or 'error', with `error` the condition), from Strophe's
+//     xmlInput/xmlOutput hooks;
 //   - `remote`: the SSRCs in the peer connection's current remote
 //     description (what Chromium accepted), each with the owner the
 //     library recorded from the focus's <ssrc-info owner=…>;
@@ -62,7 +64,9 @@
     const J = window.JitsiMeetJS;
 
     // ---- the wire: Jingle IQs in and out, and the answers to ours --------
-    const pendingIds = new Map(); // id of an IQ we sent -> index in state.jingle
+    // Jingle IQs awaiting an answer, by the direction they went in:
+    // id -> index in state.jingle.
+    const unanswered = { in: new Map(), out: new Map() };
     function jingleOf(iq) {
         for (const c of iq.children) {
             if (c.localName === 'jingle') {
@@ -118,16 +122,17 @@
                 const type = iq.getAttribute('type');
                 const id = iq.getAttribute('id');
                 if (type === 'result' || type === 'error') {
-                    if (dir === 'in' && pendingIds.has(id)) {
-                        const e = state.jingle[pendingIds.get(id)];
+                    const asked = unanswered[dir === 'in' ? 'out' : 'in'];
+                    if (asked.has(id)) {
+                        const e = state.jingle[asked.get(id)];
                         e.answer = type;
                         e.answeredAt = Date.now() - t0;
                         if (type === 'error') {
                             const err = iq.getElementsByTagName('error')[0];
                             e.error = err && err.firstElementChild ? err.firstElementChild.localName : 'error';
                         }
-                        pendingIds.delete(id);
-                        log(`${dir} ${type} to our ${e.action}`);
+                        asked.delete(id);
+                        log(`${dir} ${type} to ${dir === 'in' ? 'our' : 'their'} ${e.action}`);
                     }
                     continue;
                 }
@@ -153,9 +158,7 @@
                     peer: dir === 'in' ? iq.getAttribute('from') : iq.getAttribute('to')
                 });
                 state.jingle.push(e);
-                if (dir === 'out') {
-                    pendingIds.set(id, state.jingle.length - 1);
-                }
+                unanswered[dir].set(id, state.jingle.length - 1);
                 log(`${dir} jingle ${e.action} (${e.sources.length} sources) ${dir === 'in' ? 'from' : 'to'} ${e.peer}`);
             }
         } catch (e) {
