@@ -287,6 +287,20 @@ fn has_none_of(st: &Json, other: &Accepted) -> bool {
     !st["remote"].is_null() && remote(st).iter().all(|(r, _)| !all.contains(r))
 }
 
+/// The media types of `owner`'s remote tracks with this `event`
+/// (`added`, `removed`) in `st`, sorted.
+fn track_events(st: &Json, event: &str, owner: &str) -> Vec<String> {
+    let mut v: Vec<String> = st["tracks"]
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| t["event"].as_str() == Some(event) && t["owner"].as_str() == Some(owner))
+        .filter_map(|t| Some(t["type"].as_str()?.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
 /// Every Jingle request from the focus has been answered.
 fn all_answered(st: &Json) -> bool {
     st["jingle"]
@@ -381,6 +395,21 @@ fn real_clients_accept_offers_and_a_later_one_receives_everyones_sources() {
         );
     }
     assert!(!has_sources_of(&st, &carol), "{}", brief(&st));
+    let st = b.wait_state(
+        "carol",
+        "given alice's and bob's remote tracks",
+        |s| {
+            [&alice, &bob]
+                .iter()
+                .all(|o| track_events(s, "added", &o.id) == ["audio", "video"])
+        },
+        CLIENT_T,
+    );
+    assert!(
+        track_events(&st, "added", &carol.id).is_empty(),
+        "{}",
+        brief(&st)
+    );
     eprintln!("carol received everyone's sources at {:?}", t0.elapsed());
 
     b.leave("alice");
@@ -391,6 +420,18 @@ fn real_clients_accept_offers_and_a_later_one_receives_everyones_sources() {
         CLIENT_T,
     );
     assert!(has_sources_of(&st, &bob), "{}", brief(&st));
+    assert_eq!(
+        st["participants"][alice.id.as_str()]["left"].as_bool(),
+        Some(true),
+        "{}",
+        brief(&st)
+    );
+    assert_eq!(
+        track_events(&st, "removed", &alice.id),
+        ["audio", "video"],
+        "carol's remote tracks of alice: {}",
+        brief(&st)
+    );
     bridge.wait_for("alice's endpoint expired", T, |s| {
         s.endpoint(&alice.id).is_none().then_some(())
     });
