@@ -157,32 +157,66 @@ fn groups_of(e: &Json) -> Vec<(String, Vec<u32>)> {
         .collect()
 }
 
-/// The `(ssrc, owner)` pairs of the peer connection's remote description
-/// (owner as the library mapped it from the focus's `<ssrc-info/>`).
-fn remote(st: &Json) -> Vec<(u32, Option<String>)> {
+/// One SSRC of the peer connection's remote description.
+#[derive(Debug)]
+struct RemoteSource {
+    ssrc: u32,
+    /// As the library mapped it from the focus's `<ssrc-info/>`.
+    owner: Option<String>,
+    /// The SDP's `a=ssrc:<ssrc> msid:` value.
+    msid: Option<String>,
+}
+
+/// The SSRCs of the peer connection's remote description.
+fn remote(st: &Json) -> Vec<RemoteSource> {
     st["remote"]["sources"]
         .as_array()
         .unwrap_or_default()
         .iter()
         .filter_map(|s| {
+            Some(RemoteSource {
+                ssrc: u32::try_from(s["ssrc"].as_i64()?).ok()?,
+                owner: s.str_of("owner").map(str::to_string),
+                msid: s.str_of("msid").map(str::to_string),
+            })
+        })
+        .collect()
+}
+
+/// `(ssrc, msid)` of every source in a recorded Jingle entry.
+fn msids_of(e: &Json) -> Vec<(u32, Option<String>)> {
+    e["sources"]
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| {
             let ssrc = u32::try_from(s["ssrc"].as_i64()?).ok()?;
-            Some((ssrc, s.str_of("owner").map(str::to_string)))
+            Some((ssrc, s.str_of("msid").map(str::to_string)))
         })
         .collect()
 }
 
 /// What one client accepted the focus's offer with: its endpoint id (the
-/// nick) and the sources and groups of its `session-accept`.
+/// nick) and the sources (with their msid) and groups of its
+/// `session-accept`.
 #[derive(Debug, Clone)]
 struct Accepted {
     client: &'static str,
     id: String,
     audio: Vec<u32>,
     video: Vec<u32>,
+    msids: Vec<(u32, Option<String>)>,
     groups: Vec<(String, Vec<u32>)>,
 }
 
 impl Accepted {
+    fn msid(&self, ssrc: u32) -> Option<&str> {
+        self.msids
+            .iter()
+            .find(|(s, _)| *s == ssrc)
+            .and_then(|(_, m)| m.as_deref())
+    }
+
     fn all(&self) -> Vec<u32> {
         let mut v: Vec<u32> = self.audio.iter().chain(&self.video).copied().collect();
         v.sort();
@@ -245,6 +279,7 @@ fn expect_accepted(b: &mut Browser, bridge: &Bridge, client: &'static str) -> Ac
         id: st["myId"].as_str().expect("endpoint id").to_string(),
         audio: ssrcs_of(accept, "audio", None),
         video: ssrcs_of(accept, "video", None),
+        msids: msids_of(accept),
         groups: groups_of(accept),
     };
     assert!(
@@ -252,6 +287,13 @@ fn expect_accepted(b: &mut Browser, bridge: &Bridge, client: &'static str) -> Ac
         "{client} accepted without audio and video sources: {}",
         brief(&st)
     );
+    for ssrc in got.received() {
+        assert!(
+            got.msid(ssrc).is_some(),
+            "{client}'s source {ssrc} without msid: {}",
+            brief(&st)
+        );
+    }
     assert_eq!(
         st["remote"]["type"].as_str(),
         Some("offer"),
@@ -271,20 +313,24 @@ fn expect_accepted(b: &mut Browser, bridge: &Bridge, client: &'static str) -> Ac
 }
 
 /// `st`'s remote description holds what it receives of `other`'s
-/// sources, mapped to `other`'s endpoint id.
+/// sources, with the msid `other` signalled, mapped to `other`'s endpoint
+/// id.
 fn has_sources_of(st: &Json, other: &Accepted) -> bool {
     let remote = remote(st);
-    other.received().iter().all(|s| {
-        remote
-            .iter()
-            .any(|(r, owner)| r == s && owner.as_deref() == Some(other.id.as_str()))
+    other.received().into_iter().all(|s| {
+        remote.iter().any(|r| {
+            r.ssrc == s
+                && r.owner.as_deref() == Some(other.id.as_str())
+                && r.msid.is_some()
+                && r.msid.as_deref() == other.msid(s)
+        })
     })
 }
 
 /// `st`'s remote description holds none of `other`'s SSRCs.
 fn has_none_of(st: &Json, other: &Accepted) -> bool {
     let all = other.all();
-    !st["remote"].is_null() && remote(st).iter().all(|(r, _)| !all.contains(r))
+    !st["remote"].is_null() && remote(st).iter().all(|r| !all.contains(&r.ssrc))
 }
 
 /// The media types of `owner`'s remote tracks with this `event`

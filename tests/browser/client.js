@@ -6,13 +6,14 @@
 // comes from the wire and from the peer connection, not from the library's
 // own bookkeeping:
 //   - `jingle`: every Jingle IQ seen on the XMPP stream, in and out, with
-//     its sources (ssrc, media, owner) and SSRC groups, and the answer to
+//     its sources (ssrc, media, owner, msid) and SSRC groups, and the answer to
 //     it (ours to the focus's requests, the focus's to ours: `answer` is
 //     'result' or 'error', with `error` the condition), from Strophe's
 //     xmlInput/xmlOutput hooks;
 //   - `remote`: the SSRCs in the peer connection's current remote
-//     description (what Chromium accepted), each with the owner the
-//     library recorded from the focus's <ssrc-info owner=…>;
+//     description (what Chromium accepted), each with its `a=ssrc:… msid:`
+//     and the owner the library recorded from the focus's
+//     <ssrc-info owner=…>;
 //   - `tracks`: remote tracks added/removed (conference events).
 // Log lines are stamped with Date.now(): Playwright delivers console
 // messages late and batched.
@@ -84,10 +85,12 @@
             }
             const info = s.getElementsByTagName('ssrc-info')[0];
             const desc = s.closest('description');
+            const msid = Array.from(s.getElementsByTagName('parameter')).find(p => p.getAttribute('name') === 'msid');
             out.sources.push({
                 ssrc: Number(ssrc),
                 media: desc ? desc.getAttribute('media') : null,
-                owner: info ? info.getAttribute('owner') : null
+                owner: info ? info.getAttribute('owner') : null,
+                msid: msid ? msid.getAttribute('value') : null
             });
         }
         out.groups = [];
@@ -192,8 +195,13 @@
                 seen.set(a[1], {
                     ssrc,
                     media,
-                    owner: layer && layer.getSSRCOwner(ssrc) || null
+                    owner: layer && layer.getSSRCOwner(ssrc) || null,
+                    msid: null
                 });
+            }
+            const msid = /^a=ssrc:(\d+) msid:(.*)$/.exec(line);
+            if (msid) {
+                seen.get(msid[1]).msid = msid[2].trim();
             }
         }
         return {
