@@ -309,8 +309,10 @@
         });
         conference.on(C.CONFERENCE_FAILED, e => {
             // The emulated bridge carries no media, so ICE fails after a
-            // while (the focus does not offer restart-by-terminate):
-            // recorded, not an error of the signalling under test.
+            // while. A focus advertising support-terminate-restart gets a
+            // session-terminate asking for a new session instead; without
+            // it the library raises this: recorded, not an error of the
+            // signalling under test.
             if (e === J.errors.conference.ICE_FAILED) {
                 state.iceFailed = true;
                 log('conference failed: ICE failed (no media through the emulated bridge)');
