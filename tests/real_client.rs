@@ -561,3 +561,132 @@ fn real_clients_accept_offers_and_a_later_one_receives_everyones_sources() {
     }
     eprintln!("done in {:?}", t0.elapsed());
 }
+
+/// What `st` was told of `other`'s sources by the focus, in its offer and
+/// in every `source-add` since: the SSRCs owned by `other`'s endpoint id,
+/// and all groups.
+fn told_about(st: &Json, other: &Accepted) -> (Vec<u32>, Vec<(String, Vec<u32>)>) {
+    let mut ssrcs = Vec::new();
+    let mut groups = Vec::new();
+    for action in ["session-initiate", "source-add"] {
+        for e in jingle(st, "in", action) {
+            for media in ["audio", "video"] {
+                ssrcs.extend(ssrcs_of(e, media, Some(&other.id)));
+            }
+            groups.extend(groups_of(e));
+        }
+    }
+    (ssrcs, groups)
+}
+
+/// Waits until `client`'s remote description holds `other`'s sources,
+/// which only the focus's fan-out can bring there when `other` accepted
+/// after `client` was offered: `source-add`s from the focus's occupant
+/// JID with `other`'s SSRCs, owned by its endpoint id (see
+/// [`Accepted::check_told`]).
+#[track_caller]
+fn expect_fanned_out(b: &mut Browser, client: &str, other: &Accepted) {
+    let st = b.wait_state(
+        client,
+        &format!(
+            "given {}'s sources (source-add fan-out from the focus; none sent means the \
+             focus does not fan sources out)",
+            other.client
+        ),
+        |s| has_sources_of(s, other),
+        CLIENT_T,
+    );
+    let (ssrcs, groups) = told_about(&st, other);
+    if let Err(e) = other.check_told(&ssrcs, &groups) {
+        panic!(
+            "what {client} was told of {}'s sources: {e}\n{}",
+            other.client,
+            brief(&st)
+        );
+    }
+    for e in jingle(&st, "in", "source-add") {
+        assert_eq!(
+            e["peer"].as_str(),
+            Some(format!("{}/focus", room(st["room"].as_str().unwrap_or_default())).as_str()),
+            "{}",
+            brief(&st)
+        );
+    }
+}
+
+/// §5.4–5.5 with the real client: the focus tells every participant of
+/// the others' sources as they come. Of two clients invited together,
+/// one offered before the other accepted learns the other's sources from
+/// a `source-add`; either way each is told the other's SSRCs and
+/// Chromium takes them into its remote description (audio and primary
+/// simulcast SSRC, mapped to the owner). A third
+/// joining later is offered both; the first two get its sources the same
+/// way. When it leaves, its sources leave both remote descriptions
+/// (`source-remove` from the focus, or the library on the MUC leave), and
+/// every Jingle request the focus sent was taken (`result`).
+#[test]
+fn real_clients_receive_each_others_sources_as_they_come() {
+    let t0 = Instant::now();
+    let (p, bridge, _focus) = conference_with_bridge();
+    let mut b = Browser::start(&p);
+    let r = "clientfanout";
+    b.open("alice", r);
+    b.open("bob", r);
+    let alice = expect_accepted(&mut b, &bridge, "alice");
+    let bob = expect_accepted(&mut b, &bridge, "bob");
+    expect_fanned_out(&mut b, "alice", &bob);
+    expect_fanned_out(&mut b, "bob", &alice);
+    eprintln!(
+        "alice and bob have each other's sources at {:?}",
+        t0.elapsed()
+    );
+
+    b.open("carol", r);
+    let carol = expect_accepted(&mut b, &bridge, "carol");
+    let st = b.state("carol");
+    assert!(
+        has_sources_of(&st, &alice) && has_sources_of(&st, &bob),
+        "{}",
+        brief(&st)
+    );
+    expect_fanned_out(&mut b, "alice", &carol);
+    expect_fanned_out(&mut b, "bob", &carol);
+    for (c, others) in [("alice", [&bob, &carol]), ("bob", [&alice, &carol])] {
+        b.wait_state(
+            c,
+            "given a remote audio and video track of each other client",
+            |s| {
+                others
+                    .iter()
+                    .all(|o| track_events(s, "added", &o.id) == ["audio", "video"])
+            },
+            CLIENT_T,
+        );
+    }
+    eprintln!("everyone has everyone's sources at {:?}", t0.elapsed());
+
+    b.leave("carol");
+    for c in ["alice", "bob"] {
+        let st = b.wait_state(
+            c,
+            "rid of carol's sources",
+            |s| has_none_of(s, &carol),
+            CLIENT_T,
+        );
+        let other = if c == "alice" { &bob } else { &alice };
+        assert!(has_sources_of(&st, other), "{}", brief(&st));
+        assert_eq!(
+            track_events(&st, "removed", &carol.id),
+            ["audio", "video"],
+            "{c}'s remote tracks of carol: {}",
+            brief(&st)
+        );
+    }
+    bridge.wait_for("carol's endpoint expired", T, |s| {
+        s.endpoint(&carol.id).is_none().then_some(())
+    });
+    for c in ["alice", "bob"] {
+        assert_took_everything(&mut b, c);
+    }
+    eprintln!("done in {:?}", t0.elapsed());
+}
