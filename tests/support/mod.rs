@@ -3,7 +3,8 @@
 //! any integration test (each test binary compiles its own copy).
 //!
 //! Peers must be installed (`scripts/install-test-deps`, as root): Prosody,
-//! openssl, python3 with slixmpp 1.17.0. A missing peer is a test failure
+//! openssl, python3 with slixmpp 1.17.0; for the browser, Chromium, node and
+//! the npm packages in `tests/browser`. A missing peer is a test failure
 //! that names that script, never a skip. Recipes and traps behind every
 //! choice here: `/work/shared/peers.md`.
 //!
@@ -83,6 +84,22 @@
 //! f.sigterm(); f.wait_exit(timeout); f.kill();
 //! ```
 //!
+//! # Browser (the real Jitsi Meet client, `browser.rs`)
+//!
+//! ```ignore
+//! let p = Prosody::start(ProsodyOpts::default().http_files_dir(BROWSER_DIR));
+//! let mut b = Browser::start(&p);          // headless Chromium via tests/browser/driver.js
+//! b.open("alice", "room1");                // lib-jitsi-meet joins room1@conference.meet.test
+//! let st = b.wait_state("alice", "joined", |s| s["joined"].as_bool() == Some(true), t);
+//! b.state("alice"); b.leave("alice"); b.close("alice");
+//! ```
+//!
+//! The state (`tests/browser/client.js`): `myId` (endpoint id = nick),
+//! `conferenceIq`, `jingle` (every Jingle IQ in/out with its sources and
+//! SSRC groups, and the answer to ours), `remote` (SSRCs of the peer
+//! connection's remote description, with owners), `local`, `signaling`,
+//! `ice`, `iceFailed`, `tracks`, `participants`, `errors`, `log`.
+//!
 //! # Everything else
 //!
 //! All waits are bounded; polls sleep at most 25 ms. Each Prosody has its
@@ -96,6 +113,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod bridge;
+pub mod browser;
 pub mod focus;
 pub mod json;
 pub mod meet_client;
@@ -104,6 +122,7 @@ pub mod peer;
 pub mod prosody;
 pub mod xmpp_thread;
 
+pub use browser::{BROWSER_DIR, Browser};
 pub use focus::Focus;
 pub use json::Json;
 pub use peer::{Login, Peer, cmd};
