@@ -942,7 +942,8 @@ fn graceful_shutdown_answer_moves_the_allocation_to_another_bridge() {
 
 /// §3.6, a bridge that crashes (leaves the brewery without a goodbye): its
 /// participants are moved (`session-terminate` "moving", then a new offer
-/// with the other bridge's transport).
+/// with the other bridge's transport) within 15 s, and once they accept
+/// on the new bridge their sources are signalled to each other again.
 #[test]
 fn participants_move_when_their_bridge_crashes() {
     let p = prosody();
@@ -961,14 +962,49 @@ fn participants_move_when_their_bridge_crashes() {
     let r = room("crash");
     let mut ps = participants(&p, ["alice", "bob"]);
     first_two(&jvb1, &mut ps, &r, ["alice", "bob"]);
+    // Each knows the other's sources before the crash.
+    for i in 0..2 {
+        expect_jingle(&mut ps[i], "source-add", T);
+    }
+    let crashed = std::time::Instant::now();
     jvb1.crash();
+    let mut sids = Vec::new();
     for (i, nick) in ["alice", "bob"].into_iter().enumerate() {
         let bye = expect_jingle(&mut ps[i], "session-terminate", T);
         assert!(bye.contains("<success") && bye.contains("moving"), "{bye}");
         let offer = expect_jingle(&mut ps[i], "session-initiate", T);
         let ours = jvb2.transport_of(nick).expect("on jvb2");
         check_offer(&offer, nick, &transport_summary(&ours), &[]);
+        sids.push(attr(&offer, "jingle", "sid").expect("sid"));
     }
+    // Every participant has its new session within 15 s of the crash.
+    assert!(
+        crashed.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        crashed.elapsed()
+    );
+    // Both accept on jvb2; their sources reach jvb2 and are signalled to
+    // the other again, in the new sessions.
+    for (i, nick) in ["alice", "bob"].into_iter().enumerate() {
+        accept(&mut ps[i], &r, nick, &sids[i]);
+    }
+    for nick in ["alice", "bob"] {
+        expect_accepted_on_bridge(&jvb2, nick);
+    }
+    for (i, other) in [(0, "bob"), (1, "alice")] {
+        let xml = expect_jingle(&mut ps[i], "source-add", T);
+        assert_eq!(
+            attr(&xml, "jingle", "sid").as_deref(),
+            Some(sids[i].as_str())
+        );
+        let b = ssrc_base(other);
+        let want: Vec<(u32, String)> = [b + 1, b + 10, b + 20]
+            .into_iter()
+            .map(|s| (s, other.to_string()))
+            .collect();
+        assert_eq!(announced(&xml), want, "{xml}");
+    }
+    assert_no_refusals(&jvb2);
 }
 
 /// The emulator itself, driven by an independent client in the brewery:
