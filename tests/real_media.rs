@@ -963,8 +963,8 @@ fn participants_move_when_their_bridge_crashes() {
     let mut ps = participants(&p, ["alice", "bob"]);
     first_two(&jvb1, &mut ps, &r, ["alice", "bob"]);
     // Each knows the other's sources before the crash.
-    for i in 0..2 {
-        expect_jingle(&mut ps[i], "source-add", T);
+    for peer in ps.iter_mut() {
+        expect_jingle(peer, "source-add", T);
     }
     let crashed = std::time::Instant::now();
     jvb1.crash();
