@@ -1134,3 +1134,69 @@ fn colibri_v1_leaving_while_queued_expires_when_the_answer_comes() {
     assert_eq!(endpoints(&w, "jvb1"), ["alice"]);
     assert!(w.offers(BOB).is_empty());
 }
+
+// ------------------------------------------- failover, trigger by trigger
+
+/// Each way a bridge in use can fail (protocol.md §3.6: health check
+/// failed, left the brewery, `shutting_down`) moves every participant on
+/// it exactly once: one `session-terminate` "moving" and one new offer each,
+/// all on the same other bridge; a conference on another bridge is left
+/// alone.
+#[test]
+fn each_failover_trigger_moves_every_participant_exactly_once() {
+    for trigger in ["health check failed", "left the brewery", "shutting down"] {
+        let mut cfg = media_config();
+        cfg.bridges.health.interval = Some(secs(10));
+        cfg.bridges.health.retry_delay = secs(5);
+        let mut w = world_cfg(cfg, &[("jvb1", 0.1), ("jvb2", 0.5), ("jvb3", 0.6)]);
+        start(&mut w);
+        w.join(ROOM, "erin", ERIN);
+        assert_active_on(&w, &["alice", "bob", "erin"], "jvb1");
+        // A second conference, put on jvb3 by making the others look busy.
+        w.set_stats("jvb1", |s| s.stress_level = Some(0.9));
+        w.set_stats("jvb2", |s| s.stress_level = Some(0.95));
+        assert_eq!(
+            second_conference(&mut w).as_deref(),
+            Some("jvb3"),
+            "{trigger}"
+        );
+        w.set_stats("jvb2", |s| s.stress_level = Some(0.5));
+        match trigger {
+            "health check failed" => {
+                w.bridge_mut("jvb1").health = Health::Error(Condition::InternalServerError);
+                w.advance(secs(10));
+            }
+            "left the brewery" => w.bridge_leaves("jvb1"),
+            _ => w.set_stats("jvb1", |s| s.shutting_down = Some(true)),
+        }
+        assert_active_on(&w, &["alice", "bob", "erin"], "jvb2");
+        for real in [ALICE, BOB, ERIN] {
+            let c = w.client_ref(real);
+            assert_eq!(
+                c.offers().len(),
+                2,
+                "{trigger}: {real} offered twice in all"
+            );
+            let bye = c.actions("session-terminate");
+            assert_eq!(bye.len(), 1, "{trigger}: {real} told once");
+            let text = bye[0]
+                .child("reason", ns::JINGLE)
+                .and_then(|r| r.child("text", ns::JINGLE));
+            assert_eq!(text.map(|t| t.text.as_str()), Some("moving"), "{trigger}");
+        }
+        assert_eq!(endpoints(&w, "jvb2"), ["alice", "bob", "erin"], "{trigger}");
+        assert_eq!(
+            bridge_of_in(&w, ROOM2, "carol").as_deref(),
+            Some("jvb3"),
+            "{trigger}"
+        );
+        for real in [CAROL, DAVE] {
+            let c = w.client_ref(real);
+            assert!(
+                c.actions("session-terminate").is_empty(),
+                "{trigger}: {real} left alone"
+            );
+            assert_eq!(c.offers().len(), 1, "{trigger}: {real}");
+        }
+    }
+}
