@@ -755,10 +755,8 @@ impl Media {
         let nick = self.participants[i].nick.clone();
         // The others' sources, filtered for this receiver; its signalling
         // queue starts from exactly what the offer carries.
-        let mut others = ConferenceSourceMap::new();
-        for (owner, set) in self.sources.iter().filter(|(owner, _)| *owner != &*nick) {
-            others.add(owner, set);
-        }
+        let mut others = self.sources.map().clone();
+        others.drop_owner(&nick);
         let mut signaling = SourceSignaling::new(SignalingOptions {
             audio: features.has(Feature::Audio),
             video: features.has(Feature::Video),

@@ -18,6 +18,7 @@
 //! right tool.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// An RTP synchronisation source identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -355,9 +356,14 @@ impl EndpointSourceSet {
 /// id (the MUC nick), or `jvb` for the bridge's feedback sources. Owners
 /// iterate in sorted order, so anything written from the map is
 /// deterministic. An owner whose set becomes empty is dropped.
+///
+/// Owners and sets are reference-counted and copied on write: the focus
+/// keeps, per participant, what it told that participant (a copy of the
+/// conference's map, mostly unchanged), and a deep copy each would make
+/// memory grow with the square of the room size.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConferenceSourceMap {
-    map: BTreeMap<Box<str>, EndpointSourceSet>,
+    map: BTreeMap<Rc<str>, Rc<EndpointSourceSet>>,
 }
 
 impl ConferenceSourceMap {
@@ -378,12 +384,41 @@ impl ConferenceSourceMap {
 
     /// An owner's set.
     pub fn get(&self, owner: &str) -> Option<&EndpointSourceSet> {
-        self.map.get(owner)
+        self.map.get(owner).map(|s| &**s)
+    }
+
+    /// Makes `owner`'s set here the same as in `other` (absent there:
+    /// absent here), sharing it rather than copying it.
+    pub fn set_owner_from(&mut self, other: &ConferenceSourceMap, owner: &str) {
+        match other.map.get_key_value(owner) {
+            Some((k, v)) => {
+                self.map.insert(k.clone(), v.clone());
+            }
+            None => {
+                self.map.remove(owner);
+            }
+        }
+    }
+
+    /// Drops an owner without handing its set back.
+    pub fn drop_owner(&mut self, owner: &str) -> bool {
+        self.map.remove(owner).is_some()
+    }
+
+    /// Where `owner`'s set here equals the one in `other`, shares
+    /// `other`'s instead of keeping a copy of its own.
+    pub fn share_owner_from(&mut self, other: &ConferenceSourceMap, owner: &str) {
+        if let (Some(mine), Some(theirs)) = (self.map.get_mut(owner), other.map.get(owner))
+            && !Rc::ptr_eq(mine, theirs)
+            && **mine == **theirs
+        {
+            *mine = theirs.clone();
+        }
     }
 
     /// Owners and their sets, owners sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &EndpointSourceSet)> {
-        self.map.iter().map(|(k, v)| (&**k, v))
+        self.map.iter().map(|(k, v)| (&**k, &**v))
     }
 
     /// Adds `set` to what `owner` has (union). An empty set adds no owner.
@@ -392,12 +427,12 @@ impl ConferenceSourceMap {
             return;
         }
         match self.map.get_mut(owner) {
-            Some(mine) => mine.merge(set),
+            Some(mine) => Rc::make_mut(mine).merge(set),
             None => {
                 // Through `merge` so duplicates inside `set` collapse.
                 let mut mine = EndpointSourceSet::new();
                 mine.merge(set);
-                self.map.insert(owner.into(), mine);
+                self.map.insert(owner.into(), Rc::new(mine));
             }
         }
     }
@@ -416,7 +451,7 @@ impl ConferenceSourceMap {
         let Some(mine) = self.map.get_mut(owner) else {
             return EndpointSourceSet::new();
         };
-        let removed = mine.remove(set);
+        let removed = Rc::make_mut(mine).remove(set);
         if mine.is_empty() {
             self.map.remove(owner);
         }
@@ -436,7 +471,9 @@ impl ConferenceSourceMap {
 
     /// Drops an owner (a participant left) and returns its set.
     pub fn remove_owner(&mut self, owner: &str) -> Option<EndpointSourceSet> {
-        self.map.remove(owner)
+        self.map
+            .remove(owner)
+            .map(|s| Rc::try_unwrap(s).unwrap_or_else(|shared| (*shared).clone()))
     }
 
     /// The owner of the first source with this SSRC, and the source.

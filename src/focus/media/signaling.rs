@@ -24,6 +24,7 @@ impl Media {
         let Some((owner, after)) = rest.split_first_mut() else {
             return;
         };
+        let current = self.sources.map();
         for q in before.iter_mut().chain(after) {
             if let Some(sig) = q.signaling.as_mut() {
                 if add {
@@ -31,6 +32,7 @@ impl Media {
                 } else {
                     sig.remove(&owner.nick, set);
                 }
+                sig.share(&owner.nick, current);
             }
         }
     }

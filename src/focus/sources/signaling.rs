@@ -22,6 +22,12 @@
 //!
 //! A receiver using SSRC rewriting gets its sources from the bridge: its
 //! queue ignores adds and removes and never has anything to send.
+//!
+//! Cost: the queue remembers which owners changed since the last flush,
+//! and a flush compares, filters and copies only theirs. Every change in a
+//! room is flushed to every other participant, so a flush that walked the
+//! whole map made each change cost O(room²): in rooms of 50, a hundred
+//! thousand allocations per join.
 
 use crate::stanza::sources::{ConferenceSourceMap, EndpointSourceSet, MediaType};
 
@@ -77,8 +83,8 @@ pub struct SourceSignaling {
     signaled: ConferenceSourceMap,
     /// Unfiltered: what it should know now.
     updated: ConferenceSourceMap,
-    /// An add or remove came since the last flush or reset.
-    dirty: bool,
+    /// Owners with an add or remove since the last flush or reset.
+    changed: Vec<Box<str>>,
 }
 
 impl SourceSignaling {
@@ -88,7 +94,7 @@ impl SourceSignaling {
             opts,
             signaled: ConferenceSourceMap::new(),
             updated: ConferenceSourceMap::new(),
-            dirty: false,
+            changed: Vec::new(),
         }
     }
 
@@ -103,7 +109,20 @@ impl SourceSignaling {
             return;
         }
         self.updated.add(owner, sources);
-        self.dirty = true;
+        self.mark(owner);
+    }
+
+    fn mark(&mut self, owner: &str) {
+        if !self.changed.iter().any(|o| **o == *owner) {
+            self.changed.push(owner.into());
+        }
+    }
+
+    /// After an [`add`](Self::add) or [`remove`](Self::remove) of
+    /// `owner`'s sources: where the receiver's view of that owner is now
+    /// the conference's (`current`), the two share one copy.
+    pub fn share(&mut self, owner: &str, current: &ConferenceSourceMap) {
+        self.updated.share_owner_from(current, owner);
     }
 
     /// Queues every owner's new sources.
@@ -122,7 +141,7 @@ impl SourceSignaling {
             return;
         }
         self.updated.remove(owner, sources);
-        self.dirty = true;
+        self.mark(owner);
     }
 
     /// Queues the removal of every owner's sources.
@@ -141,26 +160,32 @@ impl SourceSignaling {
     pub fn forget_owner(&mut self, owner: &str) {
         self.signaled.remove_owner(owner);
         self.updated.remove_owner(owner);
+        self.changed.retain(|o| **o != *owner);
     }
 
     /// True when an add or remove came since the last flush or reset; the
     /// caller then schedules a flush. (The flush may still find nothing:
     /// the changes may have cancelled out.)
     pub fn is_dirty(&self) -> bool {
-        self.dirty
+        !self.changed.is_empty()
     }
 
     /// What the receiver should be told now, after filtering, and records
     /// it as told. Send `remove` before `add`.
     pub fn take(&mut self) -> SourceUpdate {
-        let told = self.filter(&self.signaled);
-        let known = self.filter(&self.updated);
-        let update = SourceUpdate {
-            remove: difference(&told, &known),
-            add: difference(&known, &told),
-        };
-        self.signaled = self.updated.clone();
-        self.dirty = false;
+        let mut update = SourceUpdate::default();
+        for owner in std::mem::take(&mut self.changed) {
+            let told = self.signaled.get(&owner).and_then(|s| self.filter_set(s));
+            let known = self.updated.get(&owner).and_then(|s| self.filter_set(s));
+            let none = EndpointSourceSet::new();
+            let (told_ref, known_ref) = (
+                told.as_ref().unwrap_or(&none),
+                known.as_ref().unwrap_or(&none),
+            );
+            update.remove.add(&owner, &told_ref.difference(known_ref));
+            update.add.add(&owner, &known_ref.difference(told_ref));
+            self.signaled.set_owner_from(&self.updated, &owner);
+        }
         update
     }
 
@@ -171,7 +196,7 @@ impl SourceSignaling {
     pub fn reset(&mut self, sources: &ConferenceSourceMap) -> ConferenceSourceMap {
         self.signaled = sources.clone();
         self.updated = sources.clone();
-        self.dirty = false;
+        self.changed.clear();
         self.filter(sources)
     }
 
@@ -182,53 +207,56 @@ impl SourceSignaling {
 
     /// `map` as this receiver may see it.
     fn filter(&self, map: &ConferenceSourceMap) -> ConferenceSourceMap {
+        let mut out = ConferenceSourceMap::new();
+        for (owner, set) in map.iter() {
+            if let Some(set) = self.filter_set(set) {
+                out.add(owner, &set);
+            }
+        }
+        out
+    }
+
+    /// One owner's set as this receiver may see it; `None` when nothing
+    /// of it is for the receiver.
+    fn filter_set(&self, set: &EndpointSourceSet) -> Option<EndpointSourceSet> {
         let keep = |m: MediaType| match m {
             MediaType::Audio => self.opts.audio,
             MediaType::Video => self.opts.video,
         };
-        let mut out = ConferenceSourceMap::new();
-        for (owner, set) in map.iter() {
-            let mut set = if self.opts.audio && self.opts.video {
-                set.clone()
-            } else {
-                let sources: Vec<_> = set
-                    .sources
+        let set = if self.opts.audio && self.opts.video {
+            if !self.opts.strip_simulcast {
+                return Some(set.clone());
+            }
+            set.strip_simulcast()
+        } else {
+            let sources: Vec<_> = set
+                .sources
+                .iter()
+                .filter(|s| keep(s.media))
+                .cloned()
+                .collect();
+            // As in Jicofo: an owner without a supported source is
+            // dropped, groups and all.
+            if sources.is_empty() {
+                return None;
+            }
+            let set = EndpointSourceSet {
+                sources,
+                groups: set
+                    .groups
                     .iter()
-                    .filter(|s| keep(s.media))
+                    .filter(|g| keep(g.media))
                     .cloned()
-                    .collect();
-                // As in Jicofo: an owner without a supported source is
-                // dropped, groups and all.
-                if sources.is_empty() {
-                    continue;
-                }
-                EndpointSourceSet {
-                    sources,
-                    groups: set
-                        .groups
-                        .iter()
-                        .filter(|g| keep(g.media))
-                        .cloned()
-                        .collect(),
-                }
+                    .collect(),
             };
             if self.opts.strip_simulcast {
-                set = set.strip_simulcast();
+                set.strip_simulcast()
+            } else {
+                set
             }
-            out.add(owner, &set);
-        }
-        out
+        };
+        Some(set)
     }
-}
-
-/// Per owner, what `a` has and `b` has not (items compare whole).
-fn difference(a: &ConferenceSourceMap, b: &ConferenceSourceMap) -> ConferenceSourceMap {
-    let none = EndpointSourceSet::new();
-    let mut out = ConferenceSourceMap::new();
-    for (owner, set) in a.iter() {
-        out.add(owner, &set.difference(b.get(owner).unwrap_or(&none)));
-    }
-    out
 }
 
 #[cfg(test)]
