@@ -644,6 +644,30 @@ impl ColibriSession {
         }
     }
 
+    /// Puts a muted endpoint's mute state on this bridge after it moved
+    /// here: one Colibri2 `force-mute`, or the v1 direction of each muted
+    /// media.
+    pub fn restore_mute(
+        &self,
+        ctx: &mut Ctx<'_>,
+        endpoint: &str,
+        alloc: &Allocation,
+        state: ForceMute,
+    ) {
+        for (on, media) in [
+            (state.audio, MediaType::Audio),
+            (state.video, MediaType::Video),
+        ] {
+            if !on {
+                continue;
+            }
+            self.force_mute(ctx, endpoint, alloc, state, media);
+            if self.version == ColibriVersion::V2 {
+                break;
+            }
+        }
+    }
+
     /// Expires the whole conference on the bridge (fire and forget): the
     /// Colibri2 conference expire, or every v1 channel (v1 has no conference
     /// expire; the bridge drops a conference with its last channel).

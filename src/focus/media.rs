@@ -508,14 +508,7 @@ impl Media {
             Ok(alloc) => {
                 // Muted before a move: muted on the new bridge too.
                 let muted = self.participants[i].force_muted;
-                for (on, media) in [
-                    (muted.audio, MediaType::Audio),
-                    (muted.video, MediaType::Video),
-                ] {
-                    if on {
-                        self.sessions[s].force_mute(ctx, nick, &alloc, muted, media);
-                    }
-                }
+                self.sessions[s].restore_mute(ctx, nick, &alloc, muted);
                 self.initiate(ctx, conf, i, features, bridge.clone(), alloc)
             }
             Err(failure) => self.allocation_failed(ctx, conf, i, s, failure),
