@@ -617,6 +617,22 @@ fn source_update(room: &str, sid: &str, action: &str, media: &str, source: &str)
 }
 
 /// Every Jingle request with `action` `peer` got so far, as XML.
+/// Waits for a `source-add` in session `sid` announcing exactly `other`'s
+/// sources as a receiver sees them with simulcast stripped: its audio,
+/// first video layer and that layer's RTX.
+#[track_caller]
+fn expect_others_sources(peer: &mut Peer, other: &str, sid: &str) -> String {
+    let xml = expect_jingle(peer, "source-add", T);
+    let b = ssrc_base(other);
+    let want: Vec<(u32, String)> = [b + 1, b + 10, b + 20]
+        .into_iter()
+        .map(|s| (s, other.to_string()))
+        .collect();
+    assert_eq!(announced(&xml), want, "{xml}");
+    assert_eq!(attr(&xml, "jingle", "sid").as_deref(), Some(sid), "{xml}");
+    xml
+}
+
 fn received(peer: &mut Peer, action: &str) -> Vec<String> {
     peer.history()
         .iter()
@@ -642,14 +658,7 @@ fn sources_reach_the_others_and_a_spoofed_ssrc_is_refused() {
     // Each got the other's sources in one source-add after the accepts
     // (simulcast stripped: audio, first video layer and its RTX).
     for (i, other) in [(0, "bob"), (1, "alice")] {
-        let xml = expect_jingle(&mut ps[i], "source-add", T);
-        let b = ssrc_base(other);
-        let want: Vec<(u32, String)> = [b + 1, b + 10, b + 20]
-            .into_iter()
-            .map(|s| (s, other.to_string()))
-            .collect();
-        assert_eq!(announced(&xml), want, "{xml}");
-        assert_eq!(attr(&xml, "jingle", "sid"), Some(sids[i].clone()));
+        expect_others_sources(&mut ps[i], other, &sids[i]);
     }
     // Alice shares her screen: bob hears of it, alice does not.
     let desktop = "<source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' ssrc='7777' name='alice-v1' \
@@ -992,17 +1001,7 @@ fn participants_move_when_their_bridge_crashes() {
         expect_accepted_on_bridge(&jvb2, nick);
     }
     for (i, other) in [(0, "bob"), (1, "alice")] {
-        let xml = expect_jingle(&mut ps[i], "source-add", T);
-        assert_eq!(
-            attr(&xml, "jingle", "sid").as_deref(),
-            Some(sids[i].as_str())
-        );
-        let b = ssrc_base(other);
-        let want: Vec<(u32, String)> = [b + 1, b + 10, b + 20]
-            .into_iter()
-            .map(|s| (s, other.to_string()))
-            .collect();
-        assert_eq!(announced(&xml), want, "{xml}");
+        expect_others_sources(&mut ps[i], other, &sids[i]);
     }
     assert_no_refusals(&jvb2);
 }

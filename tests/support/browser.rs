@@ -19,14 +19,14 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use super::json::Json;
+use super::json::{Json, spawn_line_reader};
 use super::os;
 use super::prosody::Prosody;
 
@@ -106,22 +106,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot run node: {e}: {BROWSER_INSTALL_HINT}"));
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("browser-driver".into())
-            .spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    let ev = Json::parse(&line).unwrap_or_else(|_| {
-                        Json::obj([("event", Json::from("stdout")), ("line", line.into())])
-                    });
-                    if tx.send(ev).is_err() {
-                        return;
-                    }
-                }
-                let _ = tx.send(Json::obj([("event", Json::from("eof"))]));
-            })
-            .expect("spawn browser reader thread");
+        let rx = spawn_line_reader("browser-driver".into(), stdout);
         let mut b = Browser {
             child,
             stdin,

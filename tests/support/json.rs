@@ -432,3 +432,31 @@ impl Parser<'_> {
         }
     }
 }
+
+/// Reads JSON lines from a child's stdout on a thread named `name`: each
+/// line as a `Json` event (a line that is not JSON as
+/// `{"event":"stdout","line":…}`), then `{"event":"eof"}` when the stream
+/// ends. Used for the slixmpp agents and the browser driver.
+pub fn spawn_line_reader(
+    name: String,
+    stdout: std::process::ChildStdout,
+) -> std::sync::mpsc::Receiver<Json> {
+    use std::io::{BufRead, BufReader};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let ev = Json::parse(&line).unwrap_or_else(|_| {
+                    Json::obj([("event", Json::from("stdout")), ("line", line.into())])
+                });
+                if tx.send(ev).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Json::obj([("event", Json::from("eof"))]));
+        })
+        .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+    rx
+}

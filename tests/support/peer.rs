@@ -3,13 +3,13 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use super::json::Json;
+use super::json::{Json, spawn_line_reader};
 use super::os;
 use super::prosody::Prosody;
 use super::{AUTH_DOMAIN, DOMAIN, FOCUS_PASSWORD, FOCUS_USER};
@@ -160,22 +160,7 @@ impl Peer {
             });
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name(format!("peer-{}", login.label))
-            .spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    let ev = Json::parse(&line).unwrap_or_else(|_| {
-                        Json::obj([("event", Json::from("stdout")), ("line", line.into())])
-                    });
-                    if tx.send(ev).is_err() {
-                        return;
-                    }
-                }
-                let _ = tx.send(Json::obj([("event", Json::from("eof"))]));
-            })
-            .expect("spawn peer reader thread");
+        let rx = spawn_line_reader(format!("peer-{}", login.label), stdout);
         let mut peer = Peer {
             child,
             stdin,
