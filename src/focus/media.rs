@@ -657,23 +657,7 @@ impl Media {
         let p = &mut self.participants[i];
         p.signaling = None;
         if terminate {
-            let id = ctx.tracker.register(
-                ctx.now,
-                crate::conn::ConnId::Client,
-                &p.occupant_jid,
-                ctx.cfg.reply_timeout,
-                Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
-            );
-            jingle::write_session_terminate(
-                ctx.out,
-                &id,
-                None,
-                &p.occupant_jid,
-                &s.sid,
-                ReasonCondition::Success,
-                Some("moving"),
-                None,
-            );
+            send_terminate(ctx, conf, p, &s.sid, ReasonCondition::Success, "moving");
         }
         if how != Restart::Moved {
             self.expire_endpoint(ctx, i, s);
@@ -1023,23 +1007,7 @@ impl Media {
     ) {
         for p in std::mem::take(&mut self.participants) {
             if let Some(s) = p.session() {
-                let id = ctx.tracker.register(
-                    ctx.now,
-                    crate::conn::ConnId::Client,
-                    &p.occupant_jid,
-                    ctx.cfg.reply_timeout,
-                    Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
-                );
-                jingle::write_session_terminate(
-                    ctx.out,
-                    &id,
-                    None,
-                    &p.occupant_jid,
-                    &s.sid,
-                    reason,
-                    Some(text),
-                    None,
-                );
+                send_terminate(ctx, conf, &p, &s.sid, reason, text);
             }
         }
         self.stop(ctx);
@@ -1129,6 +1097,40 @@ fn bridge_in_use(participants: &[Participant], bridge: &BridgeId) -> bool {
         Invite::Initiating(x) | Invite::Invited(x) | Invite::Active(x) => &x.bridge == bridge,
         _ => false,
     })
+}
+
+/// Registers a Jingle request of ours to participant `p` (its answer is
+/// only logged) and returns the IQ id to write it with.
+fn jingle_request_id(ctx: &mut Ctx<'_>, conf: ConfInfo<'_>, p: &Participant) -> String {
+    ctx.tracker.register(
+        ctx.now,
+        crate::conn::ConnId::Client,
+        &p.occupant_jid,
+        ctx.cfg.reply_timeout,
+        Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
+    )
+}
+
+/// Ends `p`'s session `sid` with a `session-terminate` (protocol.md §5.9).
+fn send_terminate(
+    ctx: &mut Ctx<'_>,
+    conf: ConfInfo<'_>,
+    p: &Participant,
+    sid: &str,
+    reason: ReasonCondition,
+    text: &str,
+) {
+    let id = jingle_request_id(ctx, conf, p);
+    jingle::write_session_terminate(
+        ctx.out,
+        &id,
+        None,
+        &p.occupant_jid,
+        sid,
+        reason,
+        Some(text),
+        None,
+    );
 }
 
 fn bad(text: &str) -> StanzaError {

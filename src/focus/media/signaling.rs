@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{ConfInfo, Invite, Media, MediaOp};
-use crate::focus::conference::{Ctx, Pending};
+use super::{ConfInfo, Invite, Media};
+use crate::focus::conference::Ctx;
 use crate::focus::sources::SourceSignaling;
 use crate::stanza::jingle::{self, Action};
 use crate::stanza::sources::EndpointSourceSet;
@@ -96,13 +96,7 @@ impl Media {
                     continue;
                 }
                 let owned: Vec<(&str, &EndpointSourceSet)> = map.iter().collect();
-                let id = ctx.tracker.register(
-                    ctx.now,
-                    crate::conn::ConnId::Client,
-                    &p.occupant_jid,
-                    ctx.cfg.reply_timeout,
-                    Pending::Media(conf.id, MediaOp::Jingle(p.nick.clone())),
-                );
+                let id = super::jingle_request_id(ctx, conf, p);
                 jingle::write_source_update(
                     ctx.out,
                     action,
